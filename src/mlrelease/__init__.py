@@ -1,0 +1,5 @@
+"""mlrelease: one ``[tool.mlrelease]`` table drives lint, tests, docs, build, versioning and publishing."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

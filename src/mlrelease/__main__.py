@@ -1,0 +1,3 @@
+from mlrelease.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""Facts about a project that the configuration does not say: name, version source, layout,
+docs directory, available interpreters. Read-only; computed once per command.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlrelease.config import Config, load_config, read_pyproject
+from mlrelease.errors import ConfigError, Problem
+
+KNOWN_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
+DOCS_CANDIDATES = ("docs", "docs/source", "doc", "doc/source")
+VCS_VERSION_BACKENDS = {
+    "setuptools_scm": "setuptools-scm",
+    "setuptools-scm": "setuptools-scm",
+    "hatch-vcs": "hatch-vcs",
+    "vcs": "hatch-vcs",
+    "poetry-dynamic-versioning": "poetry-dynamic-versioning",
+    "pdm-backend-scm": "pdm-backend (scm)",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Project:
+    """A project directory with its validated configuration and inferred facts."""
+
+    root: Path
+    config: Config
+    pyproject: dict[str, Any] = field(repr=False)
+    name: str
+    normalized_name: str
+    import_name: str
+    static_version: str | None
+    version_source: str  # "pyproject", "poetry", "dynamic:<tool>"
+    requires_python: str | None
+    build_backend: str
+    source_dir: Path | None  # the package directory (e.g. src/pkg)
+    layout: str  # "src", "flat" or "unknown"
+    docs_dir: Path | None
+    test_paths: tuple[str, ...]
+
+    @property
+    def tag_prefix(self) -> str:
+        return self.config.version.tag_format.split("{version}")[0]
+
+
+def normalize(name: str) -> str:
+    """PEP 503 normalized project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _find_source(root: Path, import_name: str, configured: str | None) -> tuple[Path | None, str]:
+    if configured:
+        return root / configured, "src" if configured.startswith("src/") else "flat"
+    for layout, base in (("src", root / "src"), ("flat", root)):
+        for candidate in (base / import_name, base / f"{import_name}.py"):
+            if candidate.exists():
+                return candidate, layout
+    src = root / "src"
+    if src.is_dir():
+        pkgs = sorted(p for p in src.iterdir() if (p / "__init__.py").exists())
+        if len(pkgs) == 1:
+            return pkgs[0], "src"
+    return None, "unknown"
+
+
+def find_docs_dir(root: Path, configured: str | None) -> Path | None:
+    if configured:
+        return root / configured
+    for candidate in DOCS_CANDIDATES:
+        if (root / candidate / "conf.py").is_file():
+            return root / candidate
+    return None
+
+
+@functools.cache
+def available_pythons() -> list[str]:
+    """The ``3.X`` interpreters on PATH that actually run (what nox can make environments for).
+
+    Running each one matters: pyenv puts a shim for every installed version on PATH, and a shim
+    for a version that is not selected exits 127.
+    """
+    found = []
+    for version in KNOWN_PYTHONS:
+        exe = shutil.which(f"python{version}")
+        if exe is None:
+            continue
+        proc = subprocess.run(
+            [exe, "-c", ""], capture_output=True, check=False, stdin=subprocess.DEVNULL
+        )
+        if proc.returncode == 0:
+            found.append(version)
+    return found
+
+
+def pythons_from_requires(requires_python: str | None) -> list[str]:
+    """Known minor versions allowed by ``requires-python`` (all known ones when unset)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    if not requires_python:
+        return list(KNOWN_PYTHONS)
+    try:
+        spec = SpecifierSet(requires_python)
+    except InvalidSpecifier:
+        return list(KNOWN_PYTHONS)
+    return [
+        v
+        for v in KNOWN_PYTHONS
+        if spec.contains(f"{v}.0", prereleases=True) or spec.contains(f"{v}.99")
+    ]
+
+
+def matrix_pythons(project: Project) -> list[str]:
+    """The test matrix: the configured list, or requires-python intersected with what exists."""
+    if project.config.python:
+        return list(project.config.python)
+    allowed = pythons_from_requires(project.requires_python)
+    present = [v for v in allowed if v in available_pythons()]
+    return present or allowed[-1:]
+
+
+def load_project(root: Path) -> Project:
+    """Read ``root/pyproject.toml`` and infer the facts. Raises :class:`ConfigError`."""
+    root = root.resolve()
+    data = read_pyproject(root / "pyproject.toml")
+    config = load_config(root)
+    project_table = data.get("project")
+    poetry = data.get("tool", {}).get("poetry") if isinstance(data.get("tool"), dict) else None
+    name: str | None = None
+    static_version: str | None = None
+    version_source = "pyproject"
+    requires_python: str | None = None
+    if isinstance(project_table, dict):
+        raw_name = project_table.get("name")
+        name = raw_name if isinstance(raw_name, str) else None
+        raw_version = project_table.get("version")
+        static_version = raw_version if isinstance(raw_version, str) else None
+        raw_rp = project_table.get("requires-python")
+        requires_python = raw_rp if isinstance(raw_rp, str) else None
+        dynamic = project_table.get("dynamic", [])
+        if static_version is None and isinstance(dynamic, list) and "version" in dynamic:
+            version_source = f"dynamic:{detect_dynamic_version_tool(data)}"
+    elif isinstance(poetry, dict):
+        raw_name = poetry.get("name")
+        name = raw_name if isinstance(raw_name, str) else None
+        raw_version = poetry.get("version")
+        static_version = raw_version if isinstance(raw_version, str) else None
+        version_source = "poetry"
+        deps = poetry.get("dependencies", {})
+        if isinstance(deps, dict) and isinstance(deps.get("python"), str):
+            requires_python = _poetry_python(deps["python"])
+    if not name:
+        raise ConfigError(
+            problems=[
+                Problem(
+                    "pyproject.toml",
+                    "project.name",
+                    "is missing",
+                    'add a [project] table with name = "..." (or [tool.poetry] name for poetry projects)',
+                )
+            ]
+        )
+    build_system = data.get("build-system", {})
+    backend = (
+        build_system.get("build-backend", "setuptools.build_meta:__legacy__")
+        if isinstance(build_system, dict)
+        else ""
+    )
+    import_name = normalize(name).replace("-", "_")
+    source_dir, layout = _find_source(root, import_name, config.source)
+    if source_dir is not None and not config.source:
+        import_name = source_dir.stem
+    docs_dir = find_docs_dir(root, config.docs.source)
+    return Project(
+        root=root,
+        config=config,
+        pyproject=data,
+        name=name,
+        normalized_name=normalize(name),
+        import_name=import_name,
+        static_version=static_version,
+        version_source=version_source,
+        requires_python=requires_python,
+        build_backend=str(backend),
+        source_dir=source_dir,
+        layout=layout,
+        docs_dir=docs_dir,
+        test_paths=config.test.paths,
+    )
+
+
+def detect_dynamic_version_tool(data: dict[str, Any]) -> str:
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        return "unknown"
+    if "setuptools_scm" in tool or "setuptools-scm" in tool:
+        return "setuptools-scm"
+    hatch = tool.get("hatch", {})
+    if isinstance(hatch, dict):
+        source = hatch.get("version", {})
+        if isinstance(source, dict) and source.get("source") == "vcs":
+            return "hatch-vcs"
+    pdm = tool.get("pdm", {})
+    if isinstance(pdm, dict):
+        ver = pdm.get("version", {})
+        if isinstance(ver, dict) and ver.get("source") == "scm":
+            return "pdm-backend (scm)"
+    requires = data.get("build-system", {}).get("requires", [])
+    for req in requires if isinstance(requires, list) else []:
+        for marker, label in VCS_VERSION_BACKENDS.items():
+            if isinstance(req, str) and req.lower().startswith(marker):
+                return label
+    return "unknown"
+
+
+def _poetry_python(constraint: str) -> str | None:
+    """``^3.10`` -> ``>=3.10``; ``>=3.10,<4`` unchanged; anything else None."""
+    constraint = constraint.strip()
+    m = re.fullmatch(r"[\^~]\s*(3\.\d+)(?:\.\d+)?", constraint)
+    if m:
+        return f">={m.group(1)}"
+    if re.fullmatch(r"[<>=!~,.\d\s*]+", constraint):
+        return constraint
+    return None

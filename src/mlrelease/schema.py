@@ -35,7 +35,7 @@ _SECRET_NOT = {
 }
 _TAG_RE = r"^[A-Za-z0-9_{][A-Za-z0-9_.{}-]{0,127}$"
 _CHECK_PATTERNS: dict[Any, dict[str, Any]] = {
-    c._check_tag_format: {"pattern": r"^[^{}]*\{version\}[^{}]*$"},
+    c._check_tag_format: {"pattern": r"^[A-Za-z0-9._/-]*\{version\}[A-Za-z0-9._/-]*$"},
     c._check_python_version: {"pattern": r"^3\.[0-9]{1,2}$"},
     c._check_http_url: {"pattern": r"^https?://[^/\s]+"},
     c._check_upload_url: {
@@ -153,8 +153,12 @@ def section_schema(cls: type) -> dict[str, Any]:
     return schema
 
 
-def tool_schema() -> dict[str, Any]:
-    """The schema of the ``[tool.mlrelease]`` table (validate-pyproject's entry point)."""
+def tool_schema(tool_name: str = "mlrelease") -> dict[str, Any]:
+    """The schema of the ``[tool.mlrelease]`` table.
+
+    Also validate-pyproject's ``validate_pyproject.tool_schema`` entry point, which passes the tool
+    name.
+    """
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,

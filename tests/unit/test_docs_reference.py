@@ -1,0 +1,146 @@
+"""The generated reference pages list exactly what the code defines, so the docs cannot drift."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlrelease import config as c
+from mlrelease.cli import build_parser
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import mlrelease_reference as ref  # noqa: E402  # docs/_ext is not a package
+
+
+def _expected_keys() -> set[str]:
+    """Walk the model independently of the extension: every (table, key) a user can write."""
+    keys: set[str] = set()
+
+    def walk(cls: type, table: str) -> None:
+        for f in dataclasses.fields(cls):
+            if f.metadata.get("internal"):
+                continue
+            key = f.metadata.get("key") or f.name.replace("_", "-")
+            keys.add(f"{table}.{key}")
+            kind = f.metadata["kind"]
+            if kind in ("section", "section?"):
+                walk(f.metadata["section"], f"{table}.{key}")
+            elif kind == "list[section]":
+                walk(f.metadata["section"], f"{table}.{key}[]")
+
+    walk(c.Config, "tool.mlrelease")
+    return keys
+
+
+def _keys_in_markdown(text: str) -> set[str]:
+    keys: set[str] = set()
+    table = ""
+    for line in text.splitlines():
+        head = re.match(r"^## `\[\[?([^\]]+)\]\]?`", line)
+        if head:
+            table = head.group(1) + ("[]" if line.startswith("## `[[") else "")
+            continue
+        row = re.match(r"^\| `([a-z0-9-]+)` \|", line)
+        if row and table:
+            keys.add(f"{table}.{row.group(1)}")
+    return keys
+
+
+def test_config_reference_lists_every_key_of_the_model() -> None:
+    expected = _expected_keys()
+    listed = _keys_in_markdown(ref.render_config_markdown())
+    assert listed == expected
+    assert "tool.mlrelease.publish.images[].tags" in listed
+    assert "tool.mlrelease.publish.feed.azure-artifacts.organization" in listed
+
+
+def test_config_reference_shows_type_default_and_description() -> None:
+    text = ref.render_config_markdown()
+    row = next(line for line in text.splitlines() if line.startswith("| `coverage-min` |"))
+    assert "number (0 to 100)" in row
+    assert "`80`" in row
+    assert "Coverage floor" in row
+    fail_on = next(line for line in text.splitlines() if line.startswith("| `fail-on` |"))
+    assert 'one of "all", "new"' in fail_on
+
+
+def _all_parsers() -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+
+    def walk(p: Any, name: str) -> None:
+        found.append((name, p))
+        for action in p._actions:
+            if hasattr(action, "choices") and isinstance(action.choices, dict):
+                for child, sub in action.choices.items():
+                    walk(sub, f"{name} {child}")
+
+    walk(build_parser(), "mlrelease")
+    return found
+
+
+def test_cli_reference_lists_every_command_and_option() -> None:
+    text = ref.render_cli_markdown()
+    for name, parser in _all_parsers():
+        assert f"## `{name}`" in text, name
+        section = text.split(f"## `{name}`", 1)[1].split("\n## ", 1)[0]
+        for action in parser._actions:
+            if action.help == "==SUPPRESS==" or "-h" in action.option_strings:
+                continue
+            if action.option_strings:
+                assert action.option_strings[-1] in section, (name, action.option_strings)
+
+
+def test_workflow_reference_lists_inputs_outputs_and_secrets(tmp_path: Path) -> None:
+    (tmp_path / "reusable.yml").write_text(
+        "# Does the thing.\nname: thing\non:\n  workflow_call:\n"
+        "    inputs:\n      level:\n        description: How hard.\n        type: number\n"
+        "        default: 3\n"
+        "    outputs:\n      result:\n        description: What came out.\n"
+        "        value: ${{ jobs.a.outputs.r }}\n"
+        "    secrets:\n      token:\n        description: A token.\n        required: true\n"
+        "jobs: {}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "push.yml").write_text("on: push\njobs: {}\n", encoding="utf-8")
+    text = ref.render_workflows_markdown(tmp_path)
+    assert "## `reusable.yml`" in text
+    assert "push.yml" not in text  # not reusable
+    assert "| `level` | number | no | `3` | How hard. |" in text
+    assert "| `result` | What came out. |" in text
+    assert "| `token` | yes | A token. |" in text
+
+
+def test_workflow_reference_covers_the_repository_workflows() -> None:
+    text = ref.render_workflows_markdown()
+    for wf in ref.reusable_workflows():
+        for item in wf.items:
+            assert f"`{item.name}`" in text.split(f"## `{wf.file}`", 1)[1], (wf.file, item.name)
+
+
+@pytest.mark.slow
+def test_built_configuration_page_lists_every_key(tmp_path: Path) -> None:
+    """Build the real site (text builder) and read the page a user reads."""
+    from sphinx.cmd.build import build_main
+
+    out = tmp_path / "text"
+    code = build_main(["-q", "-W", "--keep-going", "-b", "text", str(DOCS), str(out)])
+    assert code == 0
+    page = (out / "reference" / "configuration.txt").read_text(encoding="utf-8")
+    listed: set[str] = set()
+    table = ""
+    for line in page.splitlines():
+        head = re.match(r'^"\[\[?([^\]]+)\]\]?"$', line)
+        if head:
+            table = head.group(1) + ("[]" if line.startswith('"[[') else "")
+            continue
+        row = re.match(r'^\| "([a-z0-9-]+)"\s', line)
+        if row and table:
+            listed.add(f"{table}.{row.group(1)}")
+    assert listed == _expected_keys()

@@ -10,13 +10,16 @@ import argparse
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlrelease import console
 from mlrelease.errors import EXIT_OK, ReleaseError
 
+if TYPE_CHECKING:
+    from mlrelease.project import Project
 
-def _project(args: argparse.Namespace) -> Any:
+
+def _project(args: argparse.Namespace) -> Project:
     from mlrelease.project import load_project
 
     return load_project(Path(getattr(args, "project", Path())))
@@ -66,7 +69,7 @@ def _verify_tag(project: Any, *, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _nothing_to_release(nxt: Any, *, allow_noop: bool, as_json: bool) -> int:
+def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json: bool) -> int:
     since = f"since {nxt.current_tag}" if nxt.current_tag else "in the history"
     if not allow_noop:
         raise ReleaseError(
@@ -78,7 +81,13 @@ def _nothing_to_release(nxt: Any, *, allow_noop: bool, as_json: bool) -> int:
         console.out(json.dumps({**nxt.as_data(), "steps": [], "pushed": False}, indent=2))
     else:
         console.out(f"nothing to release: no releasable commits {since} (--allow-noop)")
-    _github_output({"version": "", "tag": "", "released": "false"})
+    # A release tag already at HEAD (a re-run after a failed publish) is still reported, so the
+    # publish jobs run and complete it (RELIABILITY.md item 8); "released" stays false.
+    from mlrelease.versioning import format_tag, release_version_at_head
+
+    at_head = release_version_at_head(project)
+    tag = format_tag(project.config.version.tag_format, at_head) if at_head else ""
+    _github_output({"version": at_head or "", "tag": tag, "released": "false"})
     return EXIT_OK
 
 
@@ -96,7 +105,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
     )
     if not isinstance(plan, ReleasePlan):
-        return _nothing_to_release(plan, allow_noop=args.allow_noop, as_json=args.json)
+        return _nothing_to_release(project, plan, allow_noop=args.allow_noop, as_json=args.json)
     nxt = plan.next
     if args.dry_run:
         if args.json:

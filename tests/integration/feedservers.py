@@ -202,6 +202,8 @@ def pypiserver(
                 str(htpasswd),
                 "-a",
                 "update,download,list",
+                # Never redirect unknown names to pypi.org: a feed must answer for itself.
+                "--disable-fallback",
                 str(packages),
             ],
             stdout=fh,

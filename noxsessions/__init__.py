@@ -1,0 +1,236 @@
+"""Shared nox sessions: a consuming repository's whole noxfile is
+
+.. code-block:: python
+
+    # /// script
+    # dependencies = ["nox>=2025.10", "mlrelease"]
+    # ///
+    import noxsessions
+
+    noxsessions.register()
+
+:func:`register` reads ``[tool.mlrelease]`` through :mod:`mlrelease.project` and defines ``lint``,
+``tests-<python>``, ``docs``, ``docs-linkcheck``, ``build``, ``release`` and ``publish``. The
+sessions only turn the core's plans (:mod:`mlrelease.lint`, :mod:`mlrelease.tests`,
+:mod:`mlrelease.docs`, :mod:`mlrelease.build`) into ``session.install`` / ``session.run``.
+
+Environments are made with uv when it is on PATH (nox's ``uv|virtualenv`` backend) and reused: a
+stamp of the install inputs (pinned tools, extras, the project's dependencies, the Python) sits in
+each environment, and while it matches nothing is installed again. The project is installed
+editable, so source edits need no reinstall.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sys
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+import nox
+
+from mlrelease.errors import ConfigError
+from mlrelease.project import Project, load_project, matrix_pythons
+from mlrelease.stageplan import StagePlan
+
+__all__ = ["SESSIONS", "install_plan", "register", "run_plan"]
+
+STAMP = ".mlrelease-install"
+CHECK_SESSIONS = ("lint", "tests", "docs", "build")
+SESSIONS = (*CHECK_SESSIONS, "docs-linkcheck", "release", "publish")
+
+
+def _load(root: Path) -> Project:
+    try:
+        return load_project(root)
+    except ConfigError as exc:
+        sys.stderr.write(f"nox: {root / 'pyproject.toml'}: {exc.render()}\n")
+        raise SystemExit(2) from None
+
+
+def _stamp_path(session: nox.Session) -> Path | None:
+    location = getattr(session.virtualenv, "location", None)
+    return Path(location) / STAMP if location else None
+
+
+def install_plan(session: nox.Session, plan: StagePlan, project: Project) -> None:
+    """Install what ``plan`` needs, unless the environment's stamp says it is already there."""
+    stamp = _stamp_path(session)
+    want = plan.fingerprint(project)
+    if stamp is not None and stamp.is_file() and stamp.read_text(encoding="utf-8") == want:
+        session.log("environment up to date (install inputs unchanged): nothing to install")
+        return
+    if stamp is not None and stamp.exists():
+        stamp.unlink()
+    for args in plan.install.install_args():
+        session.install(*args)
+    if stamp is not None:
+        stamp.write_text(want, encoding="utf-8")
+
+
+def run_plan(session: nox.Session, plan: StagePlan, project: Project) -> None:
+    """Run the plan's commands in order; a failure ends the session with the command's hint."""
+    from mlrelease.build import expand
+
+    for command in plan.commands:
+        argv = expand(command.argv, project)
+        external = False
+        if command.core:
+            argv = [sys.executable, *argv[1:]] if argv[0] == "python" else argv
+            external = True
+        try:
+            session.run(*argv, env=dict(command.env), external=external)
+        except nox.command.CommandFailed:
+            session.warn(f"{command.why} failed: {command.hint}" if command.hint else "")
+            raise
+
+
+def _check_or_skip(session: nox.Session, plan: StagePlan) -> None:
+    if plan.skip_reason:
+        session.skip(plan.skip_reason)
+
+
+def register(
+    *,
+    root: Path | None = None,
+    skip: Collection[str] = (),
+    venv_backend: str | None = None,
+) -> Project:
+    """Define the shared sessions for the project at ``root`` (default: the noxfile's directory).
+
+    ``skip`` names sessions not to define (e.g. ``{"docs"}``) so the noxfile can define its own
+    under that name. Returns the loaded :class:`~mlrelease.project.Project`.
+    """
+    project = _load(root or Path.cwd())
+    unknown = set(skip) - set(SESSIONS)
+    if unknown:
+        msg = f"noxsessions.register(skip=...): unknown session(s) {sorted(unknown)}; known: {', '.join(SESSIONS)}"
+        raise SystemExit(msg)
+    nox.options.default_venv_backend = venv_backend or "uv|virtualenv"
+    nox.options.reuse_venv = "yes"
+    nox.options.download_python = "never"
+    defined: dict[str, Callable[..., Any]] = {
+        "lint": _define_lint,
+        "tests": _define_tests,
+        "docs": _define_docs,
+        "docs-linkcheck": _define_linkcheck,
+        "build": _define_build,
+        "release": _define_release,
+        "publish": _define_publish,
+    }
+    for name, define in defined.items():
+        if name not in skip:
+            define(project)
+    return project
+
+
+def _define_lint(project: Project) -> None:
+    from mlrelease.lint import lint_plan
+
+    plan = lint_plan(project)
+
+    @nox.session(name="lint", tags=["check", "lint"], reuse_venv=True)
+    def lint(session: nox.Session) -> None:
+        """ruff check, ruff format --check and mypy, as the repository configures them."""
+        _check_or_skip(session, plan)
+        install_plan(session, plan, project)
+        run_plan(session, plan, project)
+
+
+def _define_tests(project: Project) -> None:
+    from mlrelease.tests import tests_plan
+
+    # A configured Python that is not installed: nox reports the session as skipped ("Python
+    # interpreter 3.X not found"), and as failed when CI is set (--error-on-missing-interpreters).
+    pythons = matrix_pythons(project)
+
+    @nox.session(python=pythons, name="tests", tags=["check", "tests"], reuse_venv=True)
+    def tests(session: nox.Session) -> None:
+        """pytest with coverage (floor from tool.mlrelease.test), reports under reports/."""
+        python = str(session.python)
+        plan = tests_plan(project, python)
+        _check_or_skip(session, plan)
+        _check_interpreter(session, python)
+        install_plan(session, plan, project)
+        (project.root / "reports").mkdir(exist_ok=True)
+        run_plan(session, plan, project)
+
+
+def _check_interpreter(session: nox.Session, python: str) -> None:
+    """A stale ``python3.X`` on PATH can point at another version: refuse to test on it."""
+    got = session.run(
+        "python",
+        "-c",
+        "import sys; print('%d.%d' % sys.version_info[:2])",
+        silent=True,
+        log=False,
+    )
+    if isinstance(got, str) and got.strip() != python:
+        session.error(
+            f"the environment for tests-{python} runs Python {got.strip()}: the python{python} "
+            f"found on PATH is not Python {python} (remove it, then rerun with --reuse-venv=no)"
+        )
+
+
+def _define_docs(project: Project) -> None:
+    from mlrelease.docs import docs_plan
+
+    plan = docs_plan(project)
+
+    @nox.session(name="docs", tags=["check", "docs"], reuse_venv=True)
+    def docs(session: nox.Session) -> None:
+        """sphinx-build (warnings as errors, as configured) into build/docs/html."""
+        _check_or_skip(session, plan)
+        install_plan(session, plan, project)
+        run_plan(session, plan, project)
+
+
+def _define_linkcheck(project: Project) -> None:
+    from mlrelease.docs import docs_plan
+
+    plan = docs_plan(project, builder="linkcheck")
+    tags = ["check", "docs"] if project.config.docs.linkcheck else ["docs"]
+
+    @nox.session(
+        name="docs-linkcheck", tags=tags, reuse_venv=True, default=project.config.docs.linkcheck
+    )
+    def docs_linkcheck(session: nox.Session) -> None:
+        """Check the docs' external links (needs network)."""
+        _check_or_skip(session, plan)
+        install_plan(session, plan, project)
+        run_plan(session, plan, project)
+
+
+def _define_build(project: Project) -> None:
+    from mlrelease.build import build_plan
+
+    @nox.session(name="build", tags=["check", "build"], reuse_venv=True)
+    def build(session: nox.Session) -> None:
+        """sdist + wheel once into the build outdir (reproducible), twine check, wheel contents."""
+        from mlrelease.build import clean_outdir, dist_files
+
+        plan = build_plan(project, use_uv=shutil.which("uv") is not None)
+        _check_or_skip(session, plan)
+        install_plan(session, plan, project)
+        for old in clean_outdir(project):
+            session.log(f"removed earlier build output {old.relative_to(project.root)}")
+        run_plan(session, plan, project)
+        for path in dist_files(project):
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            session.log(f"built {path.relative_to(project.root)}  sha256 {digest}")
+
+
+def _define_release(project: Project) -> None:
+    @nox.session(name="release", python=False, tags=["release"], default=False)
+    def release(session: nox.Session) -> None:
+        """`mlrelease release` (arguments after -- are passed on, e.g. -- --dry-run)."""
+        session.run(sys.executable, "-m", "mlrelease", "release", *session.posargs)
+
+
+def _define_publish(project: Project) -> None:
+    @nox.session(name="publish", python=False, tags=["release"], default=False)
+    def publish(session: nox.Session) -> None:
+        """`mlrelease publish all` with the files the build session wrote."""
+        session.run(sys.executable, "-m", "mlrelease", "publish", "all", *session.posargs)

@@ -1,0 +1,175 @@
+"""The shape every check stage (lint, tests, docs, build) plans into: what to install, what to run.
+
+A :class:`StagePlan` is plain data. ``noxsessions`` turns it into ``session.install`` and
+``session.run`` calls; ``mlrelease plan`` prints it (:meth:`StagePlan.as_data`); the benchmark and
+the tests read it. Nothing here runs a tool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlrelease.project import Project
+
+# Placeholder in a command's argv that the runner replaces with the built files (sdist + wheel).
+DIST_FILES = "{dist-files}"
+# Placeholder replaced with the built wheel files only.
+WHEEL_FILES = "{wheel-files}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Install:
+    """What a stage's environment holds."""
+
+    requirements: tuple[str, ...] = ()
+    project: bool = False  # install the project itself (editable: source edits need no reinstall)
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+    requirement_files: tuple[str, ...] = ()  # paths relative to the project root
+
+    def project_spec(self) -> str:
+        """``.`` or ``.[a,b]`` for ``pip install -e``."""
+        return f".[{','.join(self.extras)}]" if self.extras else "."
+
+    def install_args(self) -> list[list[str]]:
+        """Argument lists for ``pip install`` / ``uv pip install``, one per call."""
+        calls: list[list[str]] = []
+        first: list[str] = list(self.requirements)
+        for req_file in self.requirement_files:
+            first += ["-r", req_file]
+        for group in self.groups:
+            first += ["--group", group]
+        if self.project:
+            first += ["-e", self.project_spec()]
+        if first:
+            calls.append(first)
+        return calls
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """One tool invocation inside the stage's environment."""
+
+    argv: tuple[str, ...]
+    why: str
+    hint: str = ""  # what to do when it fails
+    env: tuple[tuple[str, str], ...] = ()
+    # Run with the interpreter that runs mlrelease itself (core helpers such as the "new findings"
+    # lint filter), not one installed in the stage's environment; the environment's tools stay
+    # first on PATH.
+    core: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class StagePlan:
+    stage: str
+    install: Install = field(default_factory=Install)
+    commands: tuple[Command, ...] = ()
+    outputs: tuple[str, ...] = ()  # files or directories the stage writes, relative to the root
+    skip_reason: str | None = None  # set when the stage has nothing to do for this project
+    notes: tuple[str, ...] = ()
+    python: str | None = None
+
+    def fingerprint(self, project: Project) -> str:
+        """A digest of everything that decides the environment's contents.
+
+        An environment whose stamp equals this needs no install step; a changed pin, extra,
+        dependency or build requirement changes it.
+        """
+        pyproject = project.pyproject
+        inputs = {
+            "install": [
+                list(self.install.requirements),
+                list(self.install.extras),
+                list(self.install.groups),
+                self.install.project,
+            ],
+            "requirement-files": {
+                name: _read_text(project, name) for name in self.install.requirement_files
+            },
+            "project": pyproject.get("project", {}),
+            "build-system": pyproject.get("build-system", {}),
+            "dependency-groups": pyproject.get("dependency-groups", {}),
+            "python": self.python,
+            # an editable install points at this directory: a moved or copied project reinstalls
+            "root": str(project.root),
+        }
+        blob = json.dumps(inputs, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    def as_data(self) -> dict[str, Any]:
+        """JSON-able form for ``mlrelease plan``, with a ``summary`` list of lines."""
+        summary: list[str] = []
+        if self.skip_reason:
+            summary.append(f"skipped: {self.skip_reason}")
+        else:
+            installs = [*self.install.requirements]
+            installs += [f"-r {f}" for f in self.install.requirement_files]
+            installs += [f"--group {g}" for g in self.install.groups]
+            if self.install.project:
+                installs.append(f"-e {self.install.project_spec()}")
+            if installs:
+                summary.append("install: " + " ".join(installs))
+            summary += [f"run: {shlex.join(c.argv)}" for c in self.commands]
+            if self.outputs:
+                summary.append("writes: " + ", ".join(self.outputs))
+        summary += list(self.notes)
+        return {
+            "stage": self.stage,
+            "python": self.python,
+            "skipped": self.skip_reason,
+            "install": {
+                "requirements": list(self.install.requirements),
+                "project": self.install.project,
+                "extras": list(self.install.extras),
+                "groups": list(self.install.groups),
+                "requirement-files": list(self.install.requirement_files),
+            },
+            "commands": [
+                {
+                    "argv": list(c.argv),
+                    "why": c.why,
+                    "hint": c.hint,
+                    "env": dict(c.env),
+                    "core": c.core,
+                }
+                for c in self.commands
+            ],
+            "outputs": list(self.outputs),
+            "summary": summary,
+        }
+
+
+def _read_text(project: Project, name: str) -> str:
+    try:
+        return (project.root / name).read_text(encoding="utf-8")
+    except OSError:
+        return ""
+
+
+def existing(project: Project, paths: list[str]) -> list[str]:
+    """``paths`` that exist under the project root, in order, without duplicates."""
+    seen: list[str] = []
+    for p in paths:
+        if p not in seen and (project.root / p).exists():
+            seen.append(p)
+    return seen
+
+
+def source_root(project: Project) -> str | None:
+    """What to lint and type-check: ``src`` for a src layout, else the package itself."""
+    if project.source_dir is None:
+        return None
+    rel = project.source_dir.relative_to(project.root)
+    if project.layout == "src" and rel.parts[:1] == ("src",):
+        return "src"
+    return rel.as_posix()
+
+
+def reports_dir() -> str:
+    """Where JUnit and coverage XML go (one directory for every report)."""
+    return "reports"

@@ -31,6 +31,26 @@ def _add_json(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--json", action="store_true", help=f"print {what} as JSON")
 
 
+def _python_list(text: str) -> tuple[str, ...]:
+    """``"3.11 3.12"`` or ``"3.11,3.12"``; empty means "no override" (a workflow input left blank)."""
+    versions = tuple(v for v in text.replace(",", " ").split() if v)
+    bad = [v for v in versions if not v.startswith("3.") or not v[2:].isdigit()]
+    if bad:
+        msg = f"not a Python version: {', '.join(bad)} (expected e.g. '3.11 3.12')"
+        raise argparse.ArgumentTypeError(msg)
+    return versions
+
+
+def _add_python_override(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--python",
+        metavar="VERSIONS",
+        type=_python_list,
+        default=(),
+        help="test matrix override, e.g. '3.11 3.12' (blank: tool.mlrelease.python)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mlrelease",
@@ -66,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("check", help="validate the configuration and the environment it needs")
     _add_project(p)
+    _add_python_override(p)
     p.set_defaults(handler=_lazy("mlrelease.commands:cmd_check"))
 
     p = sub.add_parser("plan", help="print the resolved configuration and what each stage would do")
@@ -84,6 +105,7 @@ def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     _add_project(p)
     _add_json(p, "the matrix (the default)")
+    _add_python_override(p)
     p.set_defaults(handler=_lazy("mlrelease.commands:cmd_matrix"))
 
     p = sub.add_parser("schema", help="print the JSON schema of [tool.mlrelease]")

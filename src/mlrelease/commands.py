@@ -25,8 +25,11 @@ class Finding:
     hint: str = ""
 
 
-def environment_findings(root: Path) -> list[Finding]:
-    """What the configured stages need from the machine and the repository."""
+def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Finding]:
+    """What the configured stages need from the machine and the repository.
+
+    ``pythons`` overrides the test matrix (``--python``, a workflow's python-versions input).
+    """
     from mlrelease import git
     from mlrelease.project import available_pythons, load_project, matrix_pythons
 
@@ -45,7 +48,8 @@ def environment_findings(root: Path) -> list[Finding]:
         )
     else:
         findings.append(Finding("ok", "git repository"))
-    missing = [v for v in matrix_pythons(project) if v not in available_pythons()]
+    wanted = list(pythons) or matrix_pythons(project)
+    missing = [v for v in wanted if v not in available_pythons()]
     for version in missing:
         findings.append(
             Finding(
@@ -89,7 +93,7 @@ def environment_findings(root: Path) -> list[Finding]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    findings = environment_findings(project_dir(args))
+    findings = environment_findings(project_dir(args), getattr(args, "python", ()))
     failed = False
     for f in findings:
         if f.level == "ok":
@@ -118,7 +122,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
     from mlrelease.project import load_project
 
     project = load_project(project_dir(args))
-    console.out(json.dumps(matrix(project), separators=(",", ":")))
+    data = matrix(project)
+    if getattr(args, "python", ()):
+        data["python"] = list(args.python)
+    console.out(json.dumps(data, separators=(",", ":")))
     return EXIT_OK
 
 

@@ -199,6 +199,21 @@ def publish(project: Project, *, dist: Path | None, dry_run: bool) -> list[Image
     return outcomes
 
 
+def preflight(project: Project, *, dist: Path | None) -> None:
+    """Everything ``publish`` checks before building or sending, without building or sending.
+
+    ``mlrelease publish all`` runs it before the first wheel is uploaded (RELIABILITY.md item 15).
+    """
+    from mlrelease.engines import get_engine
+
+    outcomes = publish(project, dist=dist, dry_run=True)  # release tag, wheel, platforms
+    if not outcomes:
+        return
+    get_engine(project.config.publish.container_engine)
+    for outcome in outcomes:
+        open_target(outcome.plan).check()  # reachable, credentials accepted
+
+
 def human_size(size: int | None) -> str:
     if size is None:
         return "?"

@@ -22,6 +22,18 @@ def cmd_publish_images(args: argparse.Namespace) -> int:
 
 
 def cmd_publish_all(args: argparse.Namespace) -> int:
+    """Wheels, then images; both targets are checked before the first byte goes out."""
+    if not args.dry_run:
+        from mlrelease.commands import project_dir
+        from mlrelease.feeds_cli import publish as publish_wheels
+        from mlrelease.images_cli import preflight as images_preflight
+        from mlrelease.project import load_project
+        from mlrelease.runner import echo
+
+        project = load_project(project_dir(args))
+        echo("preflight: wheels and images, before anything is uploaded")
+        publish_wheels(project, dist=args.dist, dry_run=True)
+        images_preflight(project, dist=args.dist)
     code = cmd_publish_wheels(args)
     if code != 0:
         return code

@@ -33,7 +33,7 @@ import nox
 
 from mlrelease.errors import ConfigError
 from mlrelease.project import Project, load_project, matrix_pythons
-from mlrelease.stageplan import StagePlan
+from mlrelease.stageplan import StagePlan, reports_dir
 
 __all__ = ["SESSIONS", "install_plan", "register", "run_plan"]
 
@@ -148,13 +148,13 @@ def _define_tests(project: Project) -> None:
 
     @nox.session(python=pythons, name="tests", tags=["check", "tests"], reuse_venv=True)
     def tests(session: nox.Session) -> None:
-        """pytest with coverage (floor from tool.mlrelease.test), reports under reports/."""
+        """pytest with coverage (floor from tool.mlrelease.test), reports under build/reports/."""
         python = str(session.python)
         plan = tests_plan(project, python)
         _check_or_skip(session, plan)
         _check_interpreter(session, python)
         install_plan(session, plan, project)
-        (project.root / "reports").mkdir(exist_ok=True)
+        (project.root / reports_dir()).mkdir(parents=True, exist_ok=True)
         run_plan(session, plan, project)
 
 

@@ -56,5 +56,5 @@ echo
 echo "-- nox -s lint tests docs"
 nox -s lint tests docs
 {
-  echo "checks: lint, $(ls reports/junit-*.xml | sed 's|reports/junit-||; s|\.xml||' | sed 's/^/tests-/' | paste -sd, - | sed 's/,/, /g'), docs passed in $EXAMPLE"
+  echo "checks: lint, $(ls build/reports/junit-*.xml | sed 's|build/reports/junit-||; s|\.xml||' | sed 's/^/tests-/' | paste -sd, - | sed 's/,/, /g'), docs passed in $EXAMPLE"
 } >> "$SUMMARY"

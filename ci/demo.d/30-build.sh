@@ -23,6 +23,6 @@ fi
 {
   echo "build: ${tag:-untagged HEAD} -> $EXAMPLE/dist"
   echo "$after" | while read -r sum name; do echo "  $name  sha256 $sum"; done
-  echo "reports: $(ls "$EXAMPLE"/reports/*.xml | paste -sd' ' -)"
+  echo "reports: $(ls "$EXAMPLE"/build/reports/*.xml | paste -sd' ' -)"
   echo "docs: $EXAMPLE/build/docs/html/index.html"
 } >> "$SUMMARY"

@@ -59,7 +59,7 @@ jobs:
       # azure-client-id: "<client ID of the Entra app>"
       # azure-tenant-id: "<tenant ID>"
 """
-GITIGNORE_LINES = (".nox/", "dist/", "reports/", ".mlrelease/", "build/")
+GITIGNORE_LINES = (".nox/", "dist/", ".mlrelease/", "build/")
 
 
 @dataclass(frozen=True)

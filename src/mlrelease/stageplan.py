@@ -171,5 +171,9 @@ def source_root(project: Project) -> str | None:
 
 
 def reports_dir() -> str:
-    """Where JUnit and coverage XML go (one directory for every report)."""
-    return "reports"
+    """Where JUnit and coverage XML go (one directory for every report).
+
+    Under ``build/`` (next to ``build/docs``): a top-level ``reports/`` would be taken for a second
+    package by setuptools' flat-layout discovery and break the build of such projects.
+    """
+    return "build/reports"

@@ -1,6 +1,6 @@
 """The tests stage: pytest with coverage, once per Python of the matrix.
 
-Reports (JUnit XML and coverage XML, one pair per Python) all go under ``reports/``; the coverage
+Reports (JUnit XML and coverage XML, one pair per Python) all go under ``build/reports/``; the coverage
 floor is ``test.coverage-min`` and markers in ``test.exclude-markers`` are deselected.
 """
 

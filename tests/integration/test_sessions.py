@@ -114,10 +114,10 @@ def test_happy_path_every_session_passes_and_reports_exist(happy: tuple[Path, st
     for session in ("lint", "tests-3.11", "tests-3.12", "docs", "build"):
         assert f"* {session}: success" in output
     for python in ("3.11", "3.12"):
-        junit = (root / "reports" / f"junit-{python}.xml").read_text(encoding="utf-8")
+        junit = (root / "build" / "reports" / f"junit-{python}.xml").read_text(encoding="utf-8")
         assert 'failures="0"' in junit
         assert "test_psi_on_gpu_arrays" not in junit  # the gpu marker is deselected
-        assert (root / "reports" / f"coverage-{python}.xml").is_file()
+        assert (root / "build" / "reports" / f"coverage-{python}.xml").is_file()
     assert "Required test coverage of 90% reached" in output
     api = (root / "build" / "docs" / "html" / "api.html").read_text(encoding="utf-8")
     assert "Population stability index" in api  # autodoc pulled the docstrings in

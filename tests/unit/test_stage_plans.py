@@ -175,9 +175,9 @@ def test_tests_plan_sets_floor_markers_and_reports(tmp_path: Path) -> None:
         "pytest",
         "--cov=tiny_pkg",
         "--cov-report=term-missing:skip-covered",
-        "--cov-report=xml:reports/coverage-3.12.xml",
+        "--cov-report=xml:build/reports/coverage-3.12.xml",
         "--cov-fail-under=87.5",
-        "--junitxml=reports/junit-3.12.xml",
+        "--junitxml=build/reports/junit-3.12.xml",
         "-m",
         "not gpu and not slow",
         "-n",
@@ -185,10 +185,10 @@ def test_tests_plan_sets_floor_markers_and_reports(tmp_path: Path) -> None:
         "-q",
         "tests",
     ]
-    assert dict(command.env) == {"COVERAGE_FILE": "reports/.coverage.3.12"}
+    assert dict(command.env) == {"COVERAGE_FILE": "build/reports/.coverage.3.12"}
     assert plan.install.project_spec() == ".[test]"
     assert "pytest-xdist==3.8.0" in plan.install.requirements
-    assert plan.outputs == ("reports/junit-3.12.xml", "reports/coverage-3.12.xml")
+    assert plan.outputs == ("build/reports/junit-3.12.xml", "build/reports/coverage-3.12.xml")
 
 
 def test_tests_plan_without_test_directory_is_skipped_with_the_key(tmp_path: Path) -> None:

@@ -110,6 +110,20 @@ def _flag_pairs(flag: str, pairs: Sequence[tuple[str, str]]) -> list[str]:
     return out
 
 
+def _oci_build_argv(command: list[str], spec: BuildSpec) -> list[str]:
+    """The build command line buildah and podman share (they take the same flags)."""
+    argv = [
+        *command, "--layers", "--format", "oci", "--timestamp", str(spec.epoch),
+        "--platform", spec.platform, "-f", str(spec.dockerfile), "-t", spec.tag,
+    ]  # fmt: skip
+    argv += _flag_pairs("--build-arg", spec.build_args)
+    argv += _flag_pairs("--label", spec.labels)
+    argv += _flag_pairs("--annotation", spec.annotations)
+    if spec.authfile:
+        argv += ["--authfile", str(spec.authfile)]
+    return [*argv, str(spec.context)]
+
+
 @dataclass
 class Buildah:
     """buildah: daemonless, rootless-capable; what the tests use."""
@@ -118,17 +132,7 @@ class Buildah:
     isolation: str = field(default_factory=lambda: os.environ.get("BUILDAH_ISOLATION", "chroot"))
 
     def build(self, spec: BuildSpec) -> None:
-        argv = [
-            "buildah", "bud", "--isolation", self.isolation, "--layers", "--format", "oci",
-            "--timestamp", str(spec.epoch), "--platform", spec.platform,
-            "-f", str(spec.dockerfile), "-t", spec.tag,
-        ]  # fmt: skip
-        argv += _flag_pairs("--build-arg", spec.build_args)
-        argv += _flag_pairs("--label", spec.labels)
-        argv += _flag_pairs("--annotation", spec.annotations)
-        if spec.authfile:
-            argv += ["--authfile", str(spec.authfile)]
-        run([*argv, str(spec.context)], timeout=3600)
+        run(_oci_build_argv(["buildah", "bud", "--isolation", self.isolation], spec), timeout=3600)
 
     def export(self, image: str, layout: Path, ref: str) -> None:
         run(["buildah", "push", "--quiet", image, f"oci:{layout}:{ref}"])
@@ -164,16 +168,7 @@ class Podman:
     name: str = "podman"
 
     def build(self, spec: BuildSpec) -> None:
-        argv = [
-            "podman", "build", "--layers", "--format", "oci", "--timestamp", str(spec.epoch),
-            "--platform", spec.platform, "-f", str(spec.dockerfile), "-t", spec.tag,
-        ]  # fmt: skip
-        argv += _flag_pairs("--build-arg", spec.build_args)
-        argv += _flag_pairs("--label", spec.labels)
-        argv += _flag_pairs("--annotation", spec.annotations)
-        if spec.authfile:
-            argv += ["--authfile", str(spec.authfile)]
-        run([*argv, str(spec.context)], timeout=3600)
+        run(_oci_build_argv(["podman", "build"], spec), timeout=3600)
 
     def export(self, image: str, layout: Path, ref: str) -> None:
         run(["podman", "push", "--quiet", image, f"oci:{layout}:{ref}"])

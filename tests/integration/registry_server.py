@@ -29,7 +29,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-CACHE = Path.home() / ".cache" / "mlrelease-tests"
+from tests.integration.feedservers import CACHE, _cache_lock, _key, free_port
+
 BASE_PACKAGES = ("python3-minimal", "python3-venv")
 
 
@@ -48,32 +49,6 @@ def _host_codename() -> str:
 BASE_SUITE = _host_codename()
 BUILDAH = ("buildah",)  # its configured storage driver (overlay here; STORAGE_DRIVER=vfs elsewhere)
 SYSTEM_CAS = Path("/etc/ssl/certs/ca-certificates.crt")
-
-
-def _key(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _cache_lock(name: str) -> Iterator[None]:
-    import fcntl
-
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with (CACHE / f".{name}.lock").open("w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 # --- a throwaway CA -----------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from mlrelease.config import DEFAULT_TOOLS  # noqa: E402
 from mlrelease.docs import docs_plan  # noqa: E402
 from mlrelease.lint import lint_plan  # noqa: E402
 from mlrelease.project import load_project  # noqa: E402
-from mlrelease.stageplan import StagePlan  # noqa: E402
+from mlrelease.stageplan import StagePlan, reports_dir  # noqa: E402
 from mlrelease.tests import tests_plan  # noqa: E402
 
 
@@ -159,7 +159,7 @@ def run_floor(root: Path, python: str, venv: Path, log: Path) -> float:
             for old in (root / "dist").glob("*") if (root / "dist").exists() else []:
                 old.unlink()
         if plan.stage == "tests":
-            (root / "reports").mkdir(exist_ok=True)
+            (root / reports_dir()).mkdir(parents=True, exist_ok=True)
         for command in plan.commands:
             argv = expand(command.argv, project)
             total += timed(argv, root, log, {**path_env, **dict(command.env)})

@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import subprocess
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlrelease import console
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK, ConfigError
+from mlrelease.git import run_git
 from mlrelease.workflow_callers import (
     AUDIENCE,
     ISSUER,
@@ -47,18 +47,6 @@ class Report:
         return any(c.level == "error" for c in self.checks)
 
 
-def _git(root: Path, *args: str) -> tuple[int, str]:
-    proc = subprocess.run(
-        ["git", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
-    return proc.returncode, proc.stdout.strip()
-
-
 # --- checks --------------------------------------------------------------------------------------
 
 
@@ -79,11 +67,11 @@ def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) ->
     if shutil.which("git") is None:
         report.add("git", "error", "git is not installed", "install git")
         return None
-    code, _ = _git(root, "rev-parse", "--git-dir")
+    code, _ = run_git(root, "rev-parse", "--git-dir")
     if code != 0:
         report.add("git", "error", f"{root} is not a git repository", "git init, then commit")
         return None
-    _, branch = _git(root, "branch", "--show-current")
+    _, branch = run_git(root, "branch", "--show-current")
     if not branch:
         report.add(
             "git",
@@ -99,7 +87,7 @@ def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) ->
             else "not a release branch (releases are cut on " + ", ".join(release_branches) + ")"
         )
         report.add("git", "ok", f"on branch {branch}: {note}")
-    _, shallow = _git(root, "rev-parse", "--is-shallow-repository")
+    _, shallow = run_git(root, "rev-parse", "--is-shallow-repository")
     if shallow == "true":
         report.add(
             "git",
@@ -107,7 +95,7 @@ def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) ->
             "shallow clone: versions are computed from the whole history",
             "git fetch --unshallow --tags (actions/checkout: fetch-depth: 0)",
         )
-    _, status = _git(root, "status", "--porcelain")
+    _, status = run_git(root, "status", "--porcelain")
     if status:
         count = len(status.splitlines())
         report.add(
@@ -116,7 +104,7 @@ def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) ->
             f"{count} uncommitted change(s)",
             "commit them before mlrelease release",
         )
-    code, url = _git(root, "remote", "get-url", "origin")
+    code, url = run_git(root, "remote", "get-url", "origin")
     if code != 0 or not url:
         report.add(
             "git",

@@ -7,18 +7,20 @@ import subprocess
 from pathlib import Path
 
 
-def _git(root: Path, *args: str) -> str | None:
+def run_git(root: Path, *args: str) -> tuple[int, str]:
+    """``git ARGS`` in ``root``: (exit code, stripped stdout); 127 when git is not installed."""
     if shutil.which("git") is None:
-        return None
+        return 127, ""
     proc = subprocess.run(
-        ["git", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
+        ["git", *args], cwd=root, capture_output=True, text=True, check=False,
         stdin=subprocess.DEVNULL,
-    )
-    return proc.stdout.strip() if proc.returncode == 0 else None
+    )  # fmt: skip
+    return proc.returncode, proc.stdout.strip()
+
+
+def _git(root: Path, *args: str) -> str | None:
+    code, out = run_git(root, *args)
+    return out if code == 0 else None
 
 
 def is_repository(root: Path) -> bool:

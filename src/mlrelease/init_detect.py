@@ -11,7 +11,6 @@ import configparser
 import json
 import re
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from mlrelease.project import (
     normalize,
     pythons_from_requires,
 )
+from mlrelease.runner import run
 
 TEST_DIR_CANDIDATES = ("tests", "test")
 DOCS_EXTRA_NAMES = ("docs", "doc", "documentation")
@@ -248,12 +248,7 @@ def _ruff_command() -> list[str] | None:
     exe = shutil.which("ruff")
     if exe:
         return [exe]
-    proc = subprocess.run(
-        [sys.executable, "-m", "ruff", "--version"],
-        capture_output=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = run([sys.executable, "-m", "ruff", "--version"], check=False, quiet=True)
     return [sys.executable, "-m", "ruff"] if proc.returncode == 0 else None
 
 
@@ -264,26 +259,17 @@ def lint_debt(root: Path, paths: list[str]) -> LintDebt:
         return LintDebt(checked=False, reason="ruff is not installed")
     if not paths:
         return LintDebt(checked=True)
-    check = subprocess.run(
+    check = run(
         [*ruff, "check", "--no-cache", "--output-format", "json", "--exit-zero", *paths],
         cwd=root,
-        capture_output=True,
-        text=True,
         check=False,
-        stdin=subprocess.DEVNULL,
+        quiet=True,
     )
     try:
         findings = len(json.loads(check.stdout or "[]"))
     except json.JSONDecodeError:
         return LintDebt(checked=False, reason=f"ruff failed: {check.stderr.strip()[:200]}")
-    fmt = subprocess.run(
-        [*ruff, "format", "--no-cache", "--check", *paths],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    fmt = run([*ruff, "format", "--no-cache", "--check", *paths], cwd=root, check=False, quiet=True)
     unformatted = len([ln for ln in fmt.stdout.splitlines() if ln.startswith("Would reformat")])
     return LintDebt(checked=True, findings=findings, unformatted=unformatted)
 

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from mlrelease.errors import AuthError, PublishError
+from mlrelease.http import Backoff, default_backoff
 from mlrelease.ocilayout import (
     MANIFEST_TYPES,
     REF_ANNOTATION,
@@ -71,7 +72,7 @@ class RegistryTarget:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     credential_source: str = "anonymous"
-    attempts: int = 4
+    backoff: Backoff = field(default_factory=default_backoff)
     sleep: Any = time.sleep
     label: str = ""
     _tokens: dict[str, str] = field(default_factory=dict, repr=False)
@@ -190,8 +191,9 @@ class RegistryTarget:
         """One API call with auth and bounded retries (connection errors, 5xx, 429)."""
         scope = f"repository:{self.name}:{scope_action}"
         url = path if path.startswith("http") else f"{self._base}{path}"
-        delay = 0.5
-        for attempt in range(1, self.attempts + 1):
+        delays = self.backoff.delays()  # the one retry policy (mlrelease.http)
+        authenticated = False
+        while True:
             try:
                 payload = body() if callable(body) else body
                 try:
@@ -202,25 +204,28 @@ class RegistryTarget:
                     if hasattr(payload, "close"):
                         payload.close()
             except TransportFailure as exc:
-                if attempt == self.attempts or not retry:
+                delay = next(delays, None) if retry else None
+                if delay is None:
                     raise PublishError(
                         f"registry {self.host} is unreachable: {exc}",
                         hint="check the registry host and the network (proxy, firewall, TLS CA "
                         "via SSL_CERT_FILE); rerun to complete what is missing",
                     ) from None
                 self.sleep(delay)
-                delay *= 2
                 continue
-            if status == 401 and self._authenticate(hdrs.get("www-authenticate", ""), scope):
-                continue
+            # One login per call: a 401 after it is an answer about the credentials.
+            if status == 401 and not authenticated:
+                authenticated = True
+                if self._authenticate(hdrs.get("www-authenticate", ""), scope):
+                    continue
             if status in (401, 403):
                 self._raise_auth(status, data)
-            if (status >= 500 or status == 429) and retry and attempt < self.attempts:
-                self.sleep(delay)
-                delay *= 2
-                continue
+            if (status >= 500 or status == 429) and retry:
+                delay = next(delays, None)
+                if delay is not None:
+                    self.sleep(delay)
+                    continue
             return status, hdrs, data
-        raise PublishError(f"registry {self.host}: no answer after {self.attempts} attempts")
 
     # the Target interface ----------------------------------------------------------------------
 

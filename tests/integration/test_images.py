@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from tests.integration import registry_server as rs
+from tests.integration.azure_stub import managed_identity
 from tests.integration.gitrepo import GIT_ENV, git
 
 pytestmark = [pytest.mark.images, pytest.mark.integration]
@@ -465,37 +466,6 @@ def _jwt(tid: str, suffix: str = "sig") -> str:
     return f"{part({'alg': 'RS256'})}.{part({'tid': tid, 'aud': 'https://management.azure.com'})}.{suffix}"
 
 
-class _ManagedIdentityStub(BaseHTTPRequestHandler):
-    """App Service managed identity: GET $IDENTITY_ENDPOINT?api-version=2019-08-01&resource=R
-    with X-IDENTITY-HEADER -> {access_token, expires_on, resource, token_type}."""
-
-    resources: list[str] = []  # noqa: RUF012 - test stub state
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def do_GET(self) -> None:
-        import time
-        from urllib.parse import urlsplit
-
-        query = parse_qs(urlsplit(self.path).query)
-        type(self).resources += query.get("resource", [])
-        ok = self.headers.get("X-IDENTITY-HEADER") == "mi-header"
-        body = json.dumps(
-            {
-                "access_token": _jwt("tenant-mi"),
-                "expires_on": str(int(time.time()) + 3600),
-                "resource": query.get("resource", [""])[0],
-                "token_type": "Bearer",
-            }
-        ).encode()
-        self.send_response(200 if ok else 400)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
 def test_acr_token_exchange_then_real_registry_accepts_the_refresh_token(
     registry: rs.Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -523,20 +493,12 @@ def test_acr_token_exchange_then_real_registry_accepts_the_refresh_token(
 
         # The keyless path: azure-identity gets the Entra token (managed identity here), then the
         # exchange; the stub checks the form it receives.
-        mi = ThreadingHTTPServer(("127.0.0.1", 0), _ManagedIdentityStub)
-        threading.Thread(target=mi.serve_forever, daemon=True).start()
-        try:
-            for var in ("MLRELEASE_REGISTRY_PASSWORD", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"):
-                monkeypatch.delenv(var, raising=False)
-            monkeypatch.setenv("IDENTITY_ENDPOINT", f"http://127.0.0.1:{mi.server_address[1]}/msi")
-            monkeypatch.setenv("IDENTITY_HEADER", "mi-header")
+        monkeypatch.delenv("MLRELEASE_REGISTRY_PASSWORD", raising=False)
+        with managed_identity(monkeypatch, _jwt("tenant-mi")) as resources:
             cred = acr_credential(host, ssl_context=client_ctx)
-        finally:
-            mi.shutdown()
-            mi.server_close()
         assert (cred.username, cred.password) == (ACR_USERNAME, _ExchangeStub.refresh_token)
         assert "ManagedIdentityCredential" in cred.source
-        assert _ManagedIdentityStub.resources == ["https://management.azure.com"]
+        assert resources == ["https://management.azure.com"]
         assert _ExchangeStub.seen[-1]["access_token"] == [_jwt("tenant-mi")]
         assert _ExchangeStub.seen[-1]["tenant"] == ["tenant-mi"]
     finally:

@@ -425,54 +425,18 @@ def test_azure_feed_credential_is_an_entra_token_for_azure_devops(
 ) -> None:
     """Credential order step 2 against a managed-identity endpoint stub (App Service contract:
     GET $IDENTITY_ENDPOINT?api-version=2019-08-01&resource=R with X-IDENTITY-HEADER)."""
-    import json
-    import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-    from urllib.parse import parse_qs, urlsplit
-
     from mlrelease import credentials, redact
+    from tests.integration.azure_stub import managed_identity
 
-    seen: list[dict[str, list[str]]] = []
     token = "entra-token-" + "x" * 40
-
-    class Stub(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:
-            return
-
-        def do_GET(self) -> None:
-            query = parse_qs(urlsplit(self.path).query)
-            seen.append(query)
-            ok = self.headers.get("X-IDENTITY-HEADER") == "stub-header"
-            body = json.dumps(
-                {
-                    "access_token": token,
-                    "expires_on": str(int(time.time()) + 3600),
-                    "resource": query.get("resource", [""])[0],
-                    "token_type": "Bearer",
-                }
-            ).encode()
-            self.send_response(200 if ok else 400)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    monkeypatch.delenv("MLRELEASE_FEED_TOKEN", raising=False)
     try:
-        for var in ("MLRELEASE_FEED_TOKEN", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"):
-            monkeypatch.delenv(var, raising=False)
-        monkeypatch.setenv("IDENTITY_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}/msi")
-        monkeypatch.setenv("IDENTITY_HEADER", "stub-header")
-        cred = credentials.feed_credential(
-            "https://pkgs.dev.azure.com/contoso/_packaging/models/pypi/upload/", azure=True
-        )
+        with managed_identity(monkeypatch, token) as resources:
+            cred = credentials.feed_credential(
+                "https://pkgs.dev.azure.com/contoso/_packaging/models/pypi/upload/", azure=True
+            )
     finally:
-        server.shutdown()
-        server.server_close()
         redact.forget_secrets()
     assert cred.password == token
     assert "ManagedIdentityCredential" in cred.source
-    assert seen
-    assert seen[0]["resource"] == ["499b84ac-1321-427f-aa17-267ca6975798"]
+    assert resources == ["499b84ac-1321-427f-aa17-267ca6975798"]

@@ -164,8 +164,30 @@ def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
             help="the built files (default: [tool.mlrelease.build] outdir)",
         )
         _add_json(q, "the result")
+        if target != "wheels":
+            q.add_argument(
+                "--sbom",
+                action="store_true",
+                help="also write each image's CycloneDX SBOM (.mlrelease/sbom/) and attach it to "
+                "the image digest (OCI referrer)",
+            )
         q.set_defaults(handler=_lazy(f"mlrelease.publish_cli:cmd_publish_{target}"))
     p.set_defaults(handler=_usage(p))
+
+    p = sub.add_parser("sbom", help="write a CycloneDX SBOM of a wheel and its dependencies")
+    p.add_argument("--wheel", metavar="FILE", type=Path, required=True, help="the built wheel")
+    p.add_argument(
+        "--requirements",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="exact pins (name==version lines) instead of resolving the wheel's dependencies "
+        "with pip",
+    )
+    p.add_argument(
+        "--output", "-o", metavar="FILE", type=Path, default=None, help="default: stdout"
+    )
+    p.set_defaults(handler=_lazy("mlrelease.sbom:cmd_sbom"))
 
 
 def _add_adoption_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

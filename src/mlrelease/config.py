@@ -560,6 +560,13 @@ class ImageConfig:
         kind="list[str]",
         check=_check_image_tag,
     )
+    build_timeout: int = opt(
+        60,
+        "Time limit of one platform's build, in minutes (the build is stopped after it).",
+        kind="int",
+        key="build-timeout",
+        minimum=1,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from mlrelease.errors import ToolError
-from mlrelease.runner import run
+from mlrelease.runner import run, run_streamed
 
 ENGINES = ("docker", "podman", "buildah")
 ENGINE_ENV = "MLRELEASE_CONTAINER_ENGINE"
@@ -68,6 +68,8 @@ class BuildSpec:
     platform: str = "linux/amd64"
     epoch: int = 0  # created time and file times (reproducible builds)
     authfile: Path | None = None
+    timeout: float = 3600.0  # seconds; the build is stopped after it
+    title: str = ""  # what the build log group is called, e.g. "build ml/app linux/arm64"
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class Engine(Protocol):
 
     def export(self, image: str, layout: Path, ref: str) -> None: ...
 
-    def probe(self, image: str, authfile: Path | None) -> PythonInImage: ...
+    def probe(
+        self, image: str, authfile: Path | None, platform: str | None = None
+    ) -> PythonInImage: ...
 
 
 def _parse_probe(output: str, image: str) -> PythonInImage:
@@ -132,16 +136,25 @@ class Buildah:
     isolation: str = field(default_factory=lambda: os.environ.get("BUILDAH_ISOLATION", "chroot"))
 
     def build(self, spec: BuildSpec) -> None:
-        run(_oci_build_argv(["buildah", "bud", "--isolation", self.isolation], spec), timeout=3600)
+        run_streamed(
+            _oci_build_argv(["buildah", "bud", "--isolation", self.isolation], spec),
+            timeout=spec.timeout,
+            title=spec.title or f"build {spec.tag} {spec.platform}",
+        )
 
     def export(self, image: str, layout: Path, ref: str) -> None:
         run(["buildah", "push", "--quiet", image, f"oci:{layout}:{ref}"])
 
-    def probe(self, image: str, authfile: Path | None) -> PythonInImage:
+    def probe(
+        self, image: str, authfile: Path | None, platform: str | None = None
+    ) -> PythonInImage:
         auth = ["--authfile", str(authfile)] if authfile else []
-        ctr = run(["buildah", "from", "--quiet", "--pull-never", image], check=False, quiet=True)
+        plat = ["--platform", platform] if platform else []
+        ctr = run(
+            ["buildah", "from", "--quiet", "--pull-never", *plat, image], check=False, quiet=True
+        )
         if ctr.returncode != 0:
-            ctr = run(["buildah", "from", "--quiet", *auth, image])
+            ctr = run(["buildah", "from", "--quiet", *plat, *auth, image])
         name = ctr.stdout.strip().splitlines()[-1]
         try:
             res = run(
@@ -168,14 +181,23 @@ class Podman:
     name: str = "podman"
 
     def build(self, spec: BuildSpec) -> None:
-        run(_oci_build_argv(["podman", "build"], spec), timeout=3600)
+        run_streamed(
+            _oci_build_argv(["podman", "build"], spec),
+            timeout=spec.timeout,
+            title=spec.title or f"build {spec.tag} {spec.platform}",
+        )
 
     def export(self, image: str, layout: Path, ref: str) -> None:
         run(["podman", "push", "--quiet", image, f"oci:{layout}:{ref}"])
 
-    def probe(self, image: str, authfile: Path | None) -> PythonInImage:
+    def probe(
+        self, image: str, authfile: Path | None, platform: str | None = None
+    ) -> PythonInImage:
         auth = ["--authfile", str(authfile)] if authfile else []
-        res = run(["podman", "run", "--rm", *auth, image, "python3", "-c", _PROBE], quiet=True)
+        plat = ["--platform", platform] if platform else []
+        res = run(
+            ["podman", "run", "--rm", *plat, *auth, image, "python3", "-c", _PROBE], quiet=True
+        )
         return _parse_probe(res.stdout, image)
 
 
@@ -208,13 +230,21 @@ class Docker:
         argv += _flag_pairs("--build-arg", spec.build_args)
         argv += _flag_pairs("--label", spec.labels)
         argv += _flag_pairs("--annotation", spec.annotations)
-        run([*argv, str(spec.context)], env=self._env(spec.authfile), timeout=3600)
+        run_streamed(
+            [*argv, str(spec.context)],
+            env=self._env(spec.authfile),
+            timeout=spec.timeout,
+            title=spec.title or f"build {spec.tag} {spec.platform}",
+        )
 
-    def probe(self, image: str, authfile: Path | None) -> PythonInImage:
+    def probe(
+        self, image: str, authfile: Path | None, platform: str | None = None
+    ) -> PythonInImage:
         if authfile:
             shutil.copyfile(authfile, authfile.parent / "config.json")
+        plat = ["--platform", platform] if platform else []
         res = run(
-            ["docker", "run", "--rm", image, "python3", "-c", _PROBE],
+            ["docker", "run", "--rm", *plat, image, "python3", "-c", _PROBE],
             env=self._env(authfile),
             quiet=True,
         )

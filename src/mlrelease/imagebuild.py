@@ -164,16 +164,62 @@ def make_wheelhouse(project: Project, wheel: Path, target: PythonInImage) -> Pat
     return house
 
 
-def probe_base(project: Project, engine: Engine, base: str, authfile: Path | None) -> PythonInImage:
-    """Python version and platform inside the base image (cached per base image reference)."""
-    key = hashlib.sha256(f"{engine.name}\n{base}".encode()).hexdigest()[:16]
+def probe_base(
+    project: Project,
+    engine: Engine,
+    base: str,
+    authfile: Path | None,
+    platform: str | None = None,
+) -> PythonInImage:
+    """Python version and platform inside the base image (cached per base image and platform)."""
+    key_text = f"{engine.name}\n{base}" + (f"\n{platform}" if platform else "")
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
     cached = cache_dir(project) / f"probe-{key}.json"
     if cached.exists():
         return PythonInImage(**json.loads(cached.read_text()))
-    found = engine.probe(base, authfile)
+    found = engine.probe(base, authfile, platform) if platform else engine.probe(base, authfile)
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps(asdict(found)))
     return found
+
+
+# Architectures (OCI names) and the machine names binfmt_misc's qemu handlers use.
+_QEMU_NAMES = {"arm64": "aarch64", "arm": "arm", "ppc64le": "ppc64le", "s390x": "s390x",
+               "riscv64": "riscv64", "386": "i386", "amd64": "x86_64"}  # fmt: skip
+
+
+def host_architecture() -> str:
+    import platform
+
+    machine = platform.machine().lower()
+    return {"x86_64": "amd64", "aarch64": "arm64", "i686": "386"}.get(machine, machine)
+
+
+def can_run(platform: str, binfmt: Path = Path("/proc/sys/fs/binfmt_misc")) -> bool:
+    """Whether RUN steps for ``platform`` can run here: the host's own architecture, or a qemu
+    handler registered in binfmt_misc (qemu-user-static / tonistiigi/binfmt)."""
+    arch = platform.split("/")[1] if platform.count("/") >= 1 else platform
+    if arch == host_architecture():
+        return True
+    qemu = _QEMU_NAMES.get(arch, arch)
+    return (binfmt / f"qemu-{qemu}").exists()
+
+
+def check_emulation(plan: ImagePlan) -> None:
+    """The built-in template runs RUN steps: a foreign platform needs emulation (refused before
+    anything is built, with the ways out)."""
+    if plan.dockerfile is not None:
+        return
+    missing = [p for p in plan.platforms if not can_run(p)]
+    if missing:
+        raise PublishError(
+            f"image {plan.name}: building {', '.join(missing)} runs the template's RUN steps, and "
+            f"this {host_architecture()} machine cannot run them (no qemu handler in "
+            "/proc/sys/fs/binfmt_misc)",
+            hint="install qemu-user-static (apt-get install qemu-user-static binfmt-support; on "
+            "Actions: docker/setup-qemu-action), build on a runner of that architecture, or use a "
+            "project Dockerfile (dockerfile = ...) with no RUN step for that platform",
+        )
 
 
 def _stamp(root: Path, epoch: int) -> None:
@@ -239,23 +285,73 @@ def auth_file(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def platform_ref(platform: str, several: bool) -> str:
+    """The staging layout's name for one platform's build (``build`` when there is one)."""
+    return f"{BUILD_REF}-{platform.replace('/', '-')}" if several else BUILD_REF
+
+
 def build_image(
     project: Project,
     plan: ImagePlan,
     engine: Engine,
     wheel: Path | None,
     authfile: Path | None,
+    *,
+    requirements: list[Path] | None = None,
 ) -> LayoutImage:
-    """Build ``plan`` with ``engine`` and export it to an OCI layout; the image to push."""
+    """Build ``plan`` with ``engine`` for each platform and export it to an OCI layout; the image
+    to push: one image manifest, or an OCI image index of one manifest per platform."""
+    several = len(plan.platforms) > 1
+    work = work_dir(project) / plan.name.replace("/", "_")
+    # The staging layout is kept between runs: the engine skips compressing layers it already
+    # holds (the base and dependency layers), and blobs no longer referenced are removed after.
+    layout = work / "oci"
+    built = [
+        _build_platform(
+            project,
+            plan,
+            engine,
+            wheel=wheel,
+            authfile=authfile,
+            platform=platform,
+            layout=layout,
+            several=several,
+            requirements=requirements,
+        )
+        for platform in plan.platforms
+    ]
+    image = LayoutImage.index_of(layout, built, dict(plan.labels)) if several else built[0]
+    prune_layout(layout, image)
+    return image
+
+
+def _build_platform(
+    project: Project,
+    plan: ImagePlan,
+    engine: Engine,
+    *,
+    wheel: Path | None,
+    authfile: Path | None,
+    platform: str,
+    layout: Path,
+    several: bool,
+    requirements: list[Path] | None = None,
+) -> LayoutImage:
     from mlrelease.images import tag_fields
+    from mlrelease.ocilayout import normalize_platform
 
     work = work_dir(project) / plan.name.replace("/", "_")
+    suffix = f"-{platform.replace('/', '-')}" if several else ""
     if plan.dockerfile is None:
         if wheel is None:  # pragma: no cover - the caller found it during preflight
             raise PublishError("the built-in template needs the released wheel")
-        target = probe_base(project, engine, plan.base_image, authfile)
+        target = probe_base(
+            project, engine, plan.base_image, authfile, platform if several else None
+        )
         wheelhouse = make_wheelhouse(project, wheel, target)
-        context = work / "context"
+        if requirements is not None:  # the image's Python packages, for its SBOM
+            requirements.append(wheelhouse / "requirements.txt")
+        context = work / f"context{suffix}"
         dockerfile = template_context(plan, wheel, wheelhouse, context)
         args = (
             ("BASE_IMAGE", plan.base_image),
@@ -269,7 +365,7 @@ def build_image(
                 f"{dockerfile} does not exist (tool.mlrelease.publish.images dockerfile)"
             )
         args = (("SOURCE_DATE_EPOCH", str(plan.epoch)), ("VERSION", plan.version), *plan.build_args)
-    local = f"localhost/mlrelease/{plan.name}:{tag_fields(plan.version, '0')['version']}"
+    local = f"localhost/mlrelease/{plan.name}:{tag_fields(plan.version, '0')['version']}{suffix}"
     spec = BuildSpec(
         context=context,
         dockerfile=dockerfile,
@@ -277,31 +373,53 @@ def build_image(
         build_args=args,
         labels=() if plan.dockerfile is None else plan.labels,  # the template has them
         annotations=plan.labels,
-        platform=plan.platforms[0],
+        platform=platform,
         epoch=LAYER_TIMESTAMP,
         authfile=authfile,
+        timeout=plan.build_timeout * 60.0,
+        title=f"build {plan.target} {platform}",
     )
-    # The staging layout is kept between runs: the engine skips compressing layers it already
-    # holds (the base and dependency layers), and blobs no longer referenced are removed after.
-    layout = work / "oci"
-    engine.build(spec)
-    engine.export(local, layout, BUILD_REF)
-    image = LayoutImage.read(layout, BUILD_REF)
-    prune_layout(layout, image)
+    ref = platform_ref(platform, several)
+    try:
+        engine.build(spec)
+        engine.export(local, layout, ref)
+    except ToolError as exc:
+        if can_run(platform) or "exec format error" not in (exc.output or exc.message):
+            raise
+        raise ToolError(
+            f"{exc.message}\n(building {platform} ran a program of that architecture, and this "
+            f"{host_architecture()} machine has no emulation for it)",
+            returncode=exc.returncode,
+            hint="install qemu-user-static (on Actions: docker/setup-qemu-action), or keep RUN "
+            "steps out of that platform's stages",
+        ) from None
+    image = LayoutImage.read(layout, ref)
+    if several and normalize_platform(image.platform or "") != normalize_platform(platform):
+        raise PublishError(
+            f"image {plan.name}: the build for {platform} produced an image for {image.platform}",
+            hint="check the FROM lines: the base image needs a variant for every platform",
+        )
     return image
 
 
 def prune_layout(layout: Path, keep: LayoutImage) -> None:
-    """Leave only ``keep`` in the staging layout (index and blobs)."""
+    """Leave only ``keep`` (and its platforms' images) in the staging layout (index and blobs)."""
     from mlrelease.ocilayout import REF_ANNOTATION, blob_path
 
     index_path = layout / "index.json"
     index = json.loads(index_path.read_text())
+    images = [*keep.children] or [keep]
+    digests = {i.digest for i in images}
     index["manifests"] = [
-        e for e in index["manifests"] if e.get("annotations", {}).get(REF_ANNOTATION) == BUILD_REF
+        e
+        for e in index["manifests"]
+        if e.get("digest") in digests
+        and str(e.get("annotations", {}).get(REF_ANNOTATION, "")).startswith(BUILD_REF)
     ]
     index_path.write_text(json.dumps(index))
-    wanted = {blob_path(layout, b.digest) for b in keep.blobs} | {blob_path(layout, keep.digest)}
+    wanted = {blob_path(layout, b.digest) for b in keep.blobs} | {
+        blob_path(layout, i.digest) for i in [keep, *keep.children]
+    }
     for path in (layout / "blobs").rglob("*"):
         if path.is_file() and path not in wanted:
             path.unlink()

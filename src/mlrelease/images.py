@@ -68,6 +68,7 @@ class ImagePlan:
     labels: tuple[tuple[str, str], ...]
     epoch: int
     version: str
+    build_timeout: int = 60  # minutes, per platform
 
     @property
     def target(self) -> str:
@@ -88,6 +89,7 @@ class ImagePlan:
             "dockerfile": str(self.dockerfile) if self.dockerfile else "built-in template",
             "base-image": self.base_image,
             "platforms": list(self.platforms),
+            "build-timeout-minutes": self.build_timeout,
             "immutable-tags": list(self.tags.immutable),
             "moving-tags": list(self.tags.moving),
             "skipped-tags": [{"tag": t, "reason": r} for t, r in self.tags.skipped],
@@ -240,6 +242,7 @@ def plan_image(project: Project, image: ImageConfig, facts: ReleaseFacts) -> Ima
         labels=oci_labels(facts, base if builtin else None),
         epoch=facts.epoch,
         version=facts.version,
+        build_timeout=image.build_timeout,
     )
 
 

@@ -41,10 +41,16 @@ class ImageOutcome:
     size: int | None = None
     digest_state: str = "planned"  # planned | pushed | present
     tags: dict[str, str] = field(default_factory=dict)  # tag -> planned|pushed|present
+    platforms: dict[str, str] = field(default_factory=dict)  # platform -> manifest digest
+    sbom: dict[str, str] = field(default_factory=dict)  # file, digest, state, referrers | note
 
     @property
     def changed(self) -> bool:
-        return self.digest_state == "pushed" or "pushed" in self.tags.values()
+        return (
+            self.digest_state == "pushed"
+            or "pushed" in self.tags.values()
+            or self.sbom.get("state") == "pushed"
+        )
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -52,7 +58,9 @@ class ImageOutcome:
             "digest": self.digest,
             "size": self.size,
             "digest-state": self.digest_state,
+            "platform-digests": self.platforms,
             "tags": self.tags,
+            "sbom": self.sbom or None,
         }
 
 
@@ -94,17 +102,76 @@ def _refuse_conflicts(outcomes: list[ImageOutcome], current: list[dict[str, str 
         )
 
 
-def _push_digest(outcome: ImageOutcome, target: Target, image: LayoutImage) -> None:
+def push_by_digest(target: Target, image: LayoutImage, sources: tuple[str, ...] = ()) -> bool:
+    """Blobs, then each platform's manifest (an index's children), then the manifest itself, all
+    by digest; False when it was already there (nothing sent)."""
     if target.digest_of(image.digest) == image.digest:
-        outcome.digest_state = "present"
-        return
+        return False
     for blob in image.blobs:
         if not target.has_blob(blob.digest):
-            echo(f"  upload {blob.digest[:19]} ({blob.size / 1e6:.1f} MB) to {target.label}")
-            target.put_blob(image, blob)
+            how = target.put_blob(image, blob, sources=sources)
+            echo(f"  {how} {blob.digest[:19]} ({blob.size / 1e6:.1f} MB) to {target.label}")
+    for child in image.children:
+        if target.digest_of(child.digest) != child.digest:
+            target.put_manifest(child, child.digest)
+            echo(f"pushed {target.label}@{child.digest} ({child.platform})")
     target.put_manifest(image, image.digest)
+    return True
+
+
+def _push_digest(
+    outcome: ImageOutcome, target: Target, image: LayoutImage, sources: tuple[str, ...] = ()
+) -> None:
+    outcome.platforms = {str(c.platform): c.digest for c in image.children}
+    if not push_by_digest(target, image, sources):
+        outcome.digest_state = "present"
+        return
     outcome.digest_state = "pushed"
     echo(f"pushed {target.label}@{image.digest}")
+
+
+def repository_of(reference: str) -> tuple[str, str] | None:
+    """``(registry host, repository)`` of an image reference that names its registry."""
+    name = reference.split("@", 1)[0]
+    host, sep, rest = name.partition("/")
+    if not sep or not ("." in host or ":" in host or host == "localhost"):
+        return None  # Docker Hub shorthand or a local name
+    last = rest.rsplit("/", 1)
+    if ":" in last[-1]:
+        rest = rest[: rest.rindex(":")]
+    return host, rest
+
+
+def dockerfile_bases(plan: ImagePlan) -> list[str]:
+    """Images a build starts from: the template's base, or the FROM lines of a project Dockerfile
+    (build arguments left unexpanded are skipped)."""
+    if plan.dockerfile is None:
+        return [plan.base_image]
+    try:
+        text = plan.dockerfile.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found = []
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0].upper() == "FROM":
+            image = next((w for w in words[1:] if not w.startswith("--")), "")
+            if image and "$" not in image:
+                found.append(image)
+    return found
+
+
+def mount_sources(plan: ImagePlan, earlier: list[ImagePlan]) -> tuple[str, ...]:
+    """Repositories of the same registry that may hold this image's blobs: images pushed before it
+    in this run, then its base images. A blob found there is mounted instead of uploaded."""
+    if plan.registry is None:
+        return ()
+    repos = [p.name for p in earlier if p.registry == plan.registry and p.name != plan.name]
+    for base in dockerfile_bases(plan):
+        found = repository_of(base)
+        if found and found[0] == plan.registry and found[1] != plan.name:
+            repos.append(found[1])
+    return tuple(dict.fromkeys(repos))
 
 
 def _newer_there(target: Target, tag: str, version: str) -> str | None:
@@ -143,9 +210,11 @@ def _push_tags(
         echo(f"tagged {outcome.plan.reference(tag)}")
 
 
-def publish(project: Project, *, dist: Path | None, dry_run: bool) -> list[ImageOutcome]:
+def publish(
+    project: Project, *, dist: Path | None, dry_run: bool, sbom: bool = False
+) -> list[ImageOutcome]:
     from mlrelease.engines import get_engine
-    from mlrelease.imagebuild import auth_file, build_image, release_wheel
+    from mlrelease.imagebuild import auth_file, build_image, check_emulation, release_wheel
     from mlrelease.images import plan_all
     from mlrelease.versioning import release_version_at_head
 
@@ -157,16 +226,9 @@ def publish(project: Project, *, dist: Path | None, dry_run: bool) -> list[Image
         raise PublishError("no release tag points at HEAD: nothing to publish", hint=NO_TAG_HINT)
     plans = plan_all(project, version)
     outcomes = [ImageOutcome(plan) for plan in plans]
-    for plan in plans:
-        if len(plan.platforms) != 1:
-            raise PublishError(
-                f"image {plan.name}: {len(plan.platforms)} platforms configured; one per image is "
-                "supported",
-                hint='set platforms = ["linux/amd64"] (or one other), one image entry per platform',
-            )
     wheel = None
+    dist_dir = dist if dist is not None else project.root / config.build.outdir
     if any(plan.dockerfile is None for plan in plans):
-        dist_dir = dist if dist is not None else project.root / config.build.outdir
         wheel = release_wheel(project, dist_dir, version)
     if dry_run:
         for outcome in outcomes:
@@ -174,6 +236,8 @@ def publish(project: Project, *, dist: Path | None, dry_run: bool) -> list[Image
                 (*outcome.plan.tags.immutable, *outcome.plan.tags.moving), "planned"
             )
         return outcomes
+    for plan in plans:
+        check_emulation(plan)
     engine = get_engine(config.publish.container_engine)
     targets = [open_target(plan) for plan in plans]
     current: list[dict[str, str | None]] = []
@@ -181,22 +245,45 @@ def publish(project: Project, *, dist: Path | None, dry_run: bool) -> list[Image
         target.check()
         current.append({t: target.digest_of(t) for t in (*plan.tags.immutable, *plan.tags.moving)})
     images: list[LayoutImage] = []
+    pins: list[list[Path]] = []
     for outcome, target in zip(outcomes, targets, strict=True):
         user = getattr(target, "username", None)
         password = getattr(target, "password", None)
+        requirements: list[Path] = []
         with auth_file(outcome.plan.registry, user, password) as authfile:
-            image = build_image(project, outcome.plan, engine, wheel, authfile)
+            image = build_image(
+                project, outcome.plan, engine, wheel, authfile, requirements=requirements
+            )
         outcome.digest, outcome.size = image.digest, image.size
         images.append(image)
+        pins.append(requirements)
     _refuse_conflicts(outcomes, current)
     work = list(zip(outcomes, targets, images, current, strict=True))
-    for outcome, target, image, _ in work:
-        _push_digest(outcome, target, image)
+    for n, (outcome, target, image, _) in enumerate(work):
+        _push_digest(outcome, target, image, mount_sources(outcome.plan, plans[:n]))
+    if sbom:
+        _attach_sboms(project, work, pins, dist_dir)
     for outcome, target, image, now in work:
         _push_tags(outcome, target, image, outcome.plan.tags.immutable, now)
     for outcome, target, image, now in work:
         _push_tags(outcome, target, image, outcome.plan.tags.moving, now, moving=True)
     return outcomes
+
+
+def _attach_sboms(
+    project: Project,
+    work: list[tuple[ImageOutcome, Target, LayoutImage, dict[str, str | None]]],
+    pins: list[list[Path]],
+    dist: Path,
+) -> None:
+    """Each image's CycloneDX SBOM: written to a file and attached to the image's digest (an OCI
+    referrer in a registry, an index entry in the embedded layout). Before any tag moves."""
+    from mlrelease.sbom import attach_image_sbom
+
+    for (outcome, target, image, _), reqs in zip(work, pins, strict=True):
+        outcome.sbom = attach_image_sbom(
+            project, outcome.plan, target, image, requirements=reqs, dist=dist
+        )
 
 
 def preflight(project: Project, *, dist: Path | None) -> None:
@@ -209,6 +296,10 @@ def preflight(project: Project, *, dist: Path | None) -> None:
     outcomes = publish(project, dist=dist, dry_run=True)  # release tag, wheel, platforms
     if not outcomes:
         return
+    from mlrelease.imagebuild import check_emulation
+
+    for outcome in outcomes:
+        check_emulation(outcome.plan)
     get_engine(project.config.publish.container_engine)
     for outcome in outcomes:
         open_target(outcome.plan).check()  # reachable, credentials accepted
@@ -226,21 +317,47 @@ def summary_lines(outcomes: list[ImageOutcome], *, dry_run: bool) -> list[str]:
         lines.append(f"image {o.plan.target}")
         if o.digest:
             lines.append(f"  digest  {o.digest} ({o.digest_state})")
+            for platform, digest in o.platforms.items():
+                lines.append(f"  platform {platform} {digest}")
             lines.append(f"  size    {human_size(o.size)} (compressed layers + config)")
         for tag, state in o.tags.items():
             lines.append(f"  tag     {tag} ({state})")
         for template, reason in o.plan.tags.skipped:
             lines.append(f"  skipped {template}: {reason}")
+        if o.sbom.get("note"):
+            lines.append(f"  sbom    {o.sbom['note']}")
+        elif o.sbom:
+            lines.append(f"  sbom    {o.sbom['file']} -> {o.sbom['digest']} ({o.sbom['state']})")
+            lines.append(f"  referrer of {o.digest}: {o.sbom['referrers']}")
     if outcomes and not dry_run and not any(o.changed for o in outcomes):
         lines.append("already published: every image and tag is in place, nothing was pushed")
     return lines
 
 
+def digests(outcomes: list[ImageOutcome]) -> dict[str, str]:
+    """Each image's target (``host/name``, or ``oci:<dir>``) -> its digest (index or manifest)."""
+    return {o.plan.target: o.digest for o in outcomes if o.digest}
+
+
+def write_github_output(name: str, value: str) -> None:
+    """``name=value`` into ``$GITHUB_OUTPUT`` (GitHub Actions step outputs); one line."""
+    import os
+
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target or os.environ.get("GITHUB_ACTIONS") != "true":
+        return
+    if "\n" in value:  # pragma: no cover - compact JSON has no newline
+        raise ValueError("a step output value must be one line")
+    with Path(target).open("a", encoding="utf-8") as fh:
+        fh.write(f"{name}={value}\n")
+
+
 def report(outcomes: list[ImageOutcome], *, as_json: bool, dry_run: bool) -> None:
+    if not dry_run:
+        write_github_output("digests", json.dumps(digests(outcomes), separators=(",", ":")))
     if as_json:
-        console.out(
-            json.dumps({"dry-run": dry_run, "images": [o.as_data() for o in outcomes]}, indent=2)
-        )
+        data = {"dry-run": dry_run, "digests": digests(outcomes)}
+        console.out(json.dumps({**data, "images": [o.as_data() for o in outcomes]}, indent=2))
         return
     if not outcomes:
         console.out("no images configured ([[tool.mlrelease.publish.images]]): nothing to do")
@@ -266,6 +383,8 @@ def run_publish_images(args: argparse.Namespace) -> int:
     from mlrelease.project import load_project
 
     project = load_project(project_dir(args))
-    outcomes = publish(project, dist=args.dist, dry_run=args.dry_run)
+    outcomes = publish(
+        project, dist=args.dist, dry_run=args.dry_run, sbom=getattr(args, "sbom", False)
+    )
     report(outcomes, as_json=args.json, dry_run=args.dry_run)
     return EXIT_OK

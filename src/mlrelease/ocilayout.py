@@ -24,6 +24,8 @@ MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.list.v2+json",
 )
 REF_ANNOTATION = "org.opencontainers.image.ref.name"
+INDEX_TYPE = "application/vnd.oci.image.index.v1+json"
+IMAGE_TYPE = "application/vnd.oci.image.manifest.v1+json"
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,63 @@ class Blob:
 
 @dataclass(frozen=True)
 class LayoutImage:
-    """One image inside an OCI layout: its manifest bytes and every blob it references."""
+    """One image inside an OCI layout: its manifest bytes and every blob it references.
+
+    A multi-platform image is an OCI image index: ``children`` are the per-platform images (pushed
+    by digest before the index), ``blobs`` the union of theirs.
+    """
 
     layout: Path
     manifest: bytes
     media_type: str
     digest: str
     blobs: tuple[Blob, ...]  # config first, then layers
+    children: tuple[LayoutImage, ...] = ()
+    platform: str | None = None  # os/architecture[/variant] of a per-platform image
+
+    @property
+    def is_index(self) -> bool:
+        return bool(self.children)
+
+    @classmethod
+    def index_of(
+        cls, layout: Path, children: list[LayoutImage], annotations: dict[str, str]
+    ) -> LayoutImage:
+        """Write an OCI image index of ``children`` (per-platform images in ``layout``) into
+        ``layout``'s blobs. The JSON is made here, from the children's digests and platforms, in the
+        configured order, so the same builds always give the same index digest."""
+        entries = []
+        for child in children:
+            os_name, _, rest = (child.platform or "").partition("/")
+            arch, _, variant = rest.partition("/")
+            platform = {"architecture": arch, "os": os_name}
+            if variant:
+                platform["variant"] = variant
+            entries.append(
+                {
+                    "mediaType": child.media_type,
+                    "digest": child.digest,
+                    "size": len(child.manifest),
+                    "platform": platform,
+                }
+            )
+        index: dict[str, Any] = {
+            "schemaVersion": 2,
+            "mediaType": INDEX_TYPE,
+            "manifests": entries,
+        }
+        if annotations:
+            index["annotations"] = dict(sorted(annotations.items()))
+        data = json.dumps(index, indent=2, sort_keys=False).encode() + b"\n"
+        digest = sha256_digest(data)
+        path = blob_path(layout, digest)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        blobs: dict[str, Blob] = {}
+        for child in children:
+            for blob in child.blobs:
+                blobs.setdefault(blob.digest, blob)
+        return cls(layout, data, INDEX_TYPE, digest, tuple(blobs.values()), tuple(children))
 
     @classmethod
     def read(cls, layout: Path, ref: str) -> LayoutImage:
@@ -67,6 +119,7 @@ class LayoutImage:
             data.get("mediaType", MANIFEST_TYPES[0]),
             digest,
             tuple(Blob(b["digest"], int(b["size"]), b.get("mediaType", "")) for b in blobs),
+            platform=_platform_of(blob_path(layout, data["config"]["digest"])),
         )
 
     @property
@@ -76,6 +129,38 @@ class LayoutImage:
 
     def blob_file(self, blob: Blob) -> Path:
         return blob_path(self.layout, blob.digest)
+
+
+def _platform_of(config: Path) -> str | None:
+    """``os/architecture[/variant]`` from an image config blob."""
+    try:
+        data = json.loads(config.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not data.get("architecture"):
+        return None
+    parts = [str(data.get("os", "linux")), str(data["architecture"])]
+    if data.get("variant"):
+        parts.append(str(data["variant"]))
+    return "/".join(parts)
+
+
+def normalize_platform(platform: str) -> str:
+    """``linux/arm64/v8`` and ``linux/arm64`` name the same platform (as the engines report it)."""
+    parts = platform.split("/")
+    if len(parts) == 3 and parts[1] == "arm64" and parts[2] == "v8":
+        return "/".join(parts[:2])
+    return platform
+
+
+def first_manifest(manifest: bytes) -> str | None:
+    """The first platform's manifest digest of an image index (None for anything else)."""
+    try:
+        data = json.loads(manifest)
+        digest = data["manifests"][0]["digest"]
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    return digest if isinstance(digest, str) else None
 
 
 def blob_path(layout: Path, digest: str) -> Path:
@@ -118,9 +203,13 @@ class Target(Protocol):
 
     def version_at(self, ref: str) -> str | None: ...
 
-    def put_blob(self, image: LayoutImage, blob: Blob) -> None: ...
+    def put_blob(self, image: LayoutImage, blob: Blob, *, sources: tuple[str, ...] = ()) -> str: ...
 
     def put_manifest(self, image: LayoutImage, ref: str) -> None: ...
+
+    def attach_referrer(
+        self, artifact: LayoutImage, subject: LayoutImage, descriptor: dict[str, Any]
+    ) -> str: ...
 
 
 # --- the embedded target: an OCI image layout directory ----------------------------------------
@@ -175,17 +264,22 @@ class LayoutTarget:
         digest = self.digest_of(ref)
         if digest is None or not blob_path(self.root, digest).exists():
             return None
-        config = config_digest(blob_path(self.root, digest).read_bytes())
+        manifest = blob_path(self.root, digest).read_bytes()
+        child = first_manifest(manifest)
+        if child is not None and blob_path(self.root, child).exists():
+            manifest = blob_path(self.root, child).read_bytes()
+        config = config_digest(manifest)
         if config is None or not blob_path(self.root, config).exists():
             return None
         return version_label(blob_path(self.root, config).read_bytes())
 
-    def put_blob(self, image: LayoutImage, blob: Blob) -> None:
+    def put_blob(self, image: LayoutImage, blob: Blob, *, sources: tuple[str, ...] = ()) -> str:
         dest = blob_path(self.root, blob.digest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".partial")
         shutil.copyfile(image.blob_file(blob), tmp)
         tmp.replace(dest)
+        return "copied"
 
     def put_manifest(self, image: LayoutImage, ref: str) -> None:
         dest = blob_path(self.root, image.digest)
@@ -210,3 +304,16 @@ class LayoutTarget:
         )
         index["manifests"] = kept
         self._write_index(index)
+
+    def attach_referrer(
+        self, artifact: LayoutImage, subject: LayoutImage, descriptor: dict[str, Any]
+    ) -> str:
+        """List ``artifact`` (pushed by digest, its manifest names ``subject``) in index.json,
+        untagged, as OCI tools find referrers in a layout."""
+        index = self._index()
+        entries = index.setdefault("manifests", [])
+        if any(e.get("digest") == artifact.digest for e in entries):
+            return "index.json entry (present)"
+        entries.append(descriptor)
+        self._write_index(index)
+        return "index.json entry (added)"

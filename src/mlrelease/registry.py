@@ -26,8 +26,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from mlrelease.errors import AuthError, PublishError
-from mlrelease.http import Backoff, default_backoff
+from mlrelease.http import Backoff, default_backoff, origin
 from mlrelease.ocilayout import (
+    INDEX_TYPE,
     MANIFEST_TYPES,
     REF_ANNOTATION,
     Blob,
@@ -36,10 +37,12 @@ from mlrelease.ocilayout import (
     Target,
     blob_path,
     config_digest,
+    first_manifest,
     sha256_digest,
     version_label,
 )
 from mlrelease.redact import redact, register_secret
+from mlrelease.runner import echo
 
 __all__ = [
     "MANIFEST_TYPES",
@@ -61,6 +64,14 @@ _CHALLENGE_RE = re.compile(r'(\w+)="([^"]*)"')
 
 class TransportFailure(Exception):
     """No HTTP answer (refused, reset, TLS failure, timeout)."""
+
+
+class RegistryUnreachable(PublishError):
+    """No answer from the registry after the bounded retries."""
+
+
+class _UploadInterrupted(Exception):
+    """A blob upload that may succeed when its session is restarted."""
 
 
 @dataclass
@@ -111,6 +122,12 @@ class RegistryTarget:
             reason = getattr(exc, "reason", exc)
             raise TransportFailure(redact(f"{urlsplit(url).netloc}: {reason}")) from None
 
+    def is_registry_url(self, url: str) -> bool:
+        """True when ``url`` is on ``https://<host>`` itself (same scheme, host and port): the only
+        place the registry's credentials (Basic or Bearer) are sent. A blob upload ``Location`` on
+        a storage host, or on http, gets no Authorization header."""
+        return origin(url) == origin(self._base + "/")
+
     def _auth_header(self, scope: str) -> dict[str, str]:
         if scope in self._tokens:
             return {"Authorization": f"Bearer {self._tokens[scope]}"}
@@ -133,7 +150,8 @@ class RegistryTarget:
         realm = params.get("realm", "")
         if not realm.startswith("https://"):
             raise AuthError(f"{self.host}: refusing to send credentials to token realm {realm!r}")
-        query = {"service": params.get("service", self.host), "scope": scope}
+        query = [("service", params.get("service", self.host))]
+        query += [("scope", one) for one in scope.split(" ")]  # several for a cross-repo mount
         headers = {}
         if self.username and self.password:
             raw = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
@@ -187,18 +205,27 @@ class RegistryTarget:
         body: Any = None,
         scope_action: str = "pull,push",
         retry: bool = True,
+        also_pull: tuple[str, ...] = (),
     ) -> tuple[int, dict[str, str], bytes]:
-        """One API call with auth and bounded retries (connection errors, 5xx, 429)."""
-        scope = f"repository:{self.name}:{scope_action}"
+        """One API call with auth and bounded retries (connection errors, 5xx, 429).
+
+        ``also_pull``: other repositories of this registry the call reads (a cross-repo mount):
+        their pull scope goes into the same token request.
+        """
+        scope = " ".join(
+            [f"repository:{self.name}:{scope_action}", *(f"repository:{r}:pull" for r in also_pull)]
+        )
         url = path if path.startswith("http") else f"{self._base}{path}"
+        own = self.is_registry_url(url)  # credentials only for the registry itself
         delays = self.backoff.delays()  # the one retry policy (mlrelease.http)
-        authenticated = False
+        authenticated = not own  # another origin: never answer its challenge with our secrets
         while True:
             try:
                 payload = body() if callable(body) else body
                 try:
+                    auth = self._auth_header(scope) if own else {}
                     status, hdrs, data = self._send(
-                        method, url, {**(headers or {}), **self._auth_header(scope)}, payload
+                        method, url, {**(headers or {}), **auth}, payload
                     )
                 finally:
                     if hasattr(payload, "close"):
@@ -206,7 +233,7 @@ class RegistryTarget:
             except TransportFailure as exc:
                 delay = next(delays, None) if retry else None
                 if delay is None:
-                    raise PublishError(
+                    raise RegistryUnreachable(
                         f"registry {self.host} is unreachable: {exc}",
                         hint="check the registry host and the network (proxy, firewall, TLS CA "
                         "via SSL_CERT_FILE); rerun to complete what is missing",
@@ -259,6 +286,14 @@ class RegistryTarget:
             headers={"Accept": ",".join(MANIFEST_TYPES)},
             scope_action="pull",
         )
+        child = first_manifest(data) if status == 200 else None
+        if child is not None:  # a multi-platform index: every platform has the same labels
+            status, _, data = self.request(
+                "GET",
+                f"/v2/{self.name}/manifests/{child}",
+                headers={"Accept": ",".join(MANIFEST_TYPES)},
+                scope_action="pull",
+            )
         config = config_digest(data) if status == 200 else None
         if config is None:
             return None
@@ -271,34 +306,88 @@ class RegistryTarget:
         status, _, _ = self.request("HEAD", f"/v2/{self.name}/blobs/{digest}", scope_action="pull")
         return status == 200
 
-    def put_blob(self, image: LayoutImage, blob: Blob) -> None:
-        status, hdrs, data = self.request(
-            "POST", f"/v2/{self.name}/blobs/uploads/", headers={"Content-Length": "0"}, body=b""
+    def has_blob_in(self, repo: str, digest: str) -> bool:
+        """Whether another repository of this registry holds ``digest`` (a mount source)."""
+        status, _, _ = self.request(
+            "HEAD", f"/v2/{repo}/blobs/{digest}", scope_action="pull", also_pull=(repo,)
         )
+        return status == 200
+
+    def put_blob(self, image: LayoutImage, blob: Blob, *, sources: tuple[str, ...] = ()) -> str:
+        """Send ``blob``; returns how (``uploaded``, ``mounted from <repo>``).
+
+        With ``sources`` (other repositories of this registry), the first that holds the blob is
+        asked for a cross-repository mount (``POST ...?mount=<digest>&from=<repo>``): 201 means
+        mounted, nothing uploaded; 202 means the registry declined and the upload goes on in the
+        session it opened. A connection error or a 5xx during the upload restarts the session, a
+        bounded number of times (the :class:`~mlrelease.http.Backoff` policy).
+        """
+        source = next(
+            (r for r in sources if r != self.name and self.has_blob_in(r, blob.digest)), None
+        )
+        delays = self.backoff.delays()
+        while True:
+            try:
+                return self._put_blob_once(image, blob, source)
+            except _UploadInterrupted as exc:
+                delay = next(delays, None)
+                if delay is None:
+                    raise PublishError(
+                        f"{self.label}: uploading {blob.digest[:19]} failed: {exc}",
+                        hint="rerun: blobs already uploaded are skipped",
+                    ) from None
+                echo(f"  upload of {blob.digest[:19]} interrupted ({exc}); restarting it")
+                self.sleep(delay)
+                source = None  # a plain upload from here on
+
+    def _put_blob_once(self, image: LayoutImage, blob: Blob, source: str | None) -> str:
+        path = f"/v2/{self.name}/blobs/uploads/"
+        if source:
+            path += "?" + urlencode({"mount": blob.digest, "from": source})
+        status, hdrs, data = self.request(
+            "POST",
+            path,
+            headers={"Content-Length": "0"},
+            body=b"",
+            also_pull=(source,) if source else (),
+        )
+        if status == 201 and source:
+            return f"mounted from {source}"
+        if status >= 500:
+            raise _UploadInterrupted(f"starting the upload answered {status}")
         if status != 202 or "location" not in hdrs:
             raise PublishError(f"{self.label}: starting a blob upload answered {status}")
         location = hdrs["location"]
         if location.startswith("/"):
             location = self._base + location
         sep = "&" if "?" in location else "?"
-        path = image.blob_file(blob)
+        file = image.blob_file(blob)
 
         def body() -> Any:
-            return path.open("rb")
+            return file.open("rb")
 
-        status, _, data = self.request(
-            "PUT",
-            f"{location}{sep}digest={blob.digest}",
-            headers={"Content-Type": "application/octet-stream", "Content-Length": str(blob.size)},
-            body=body,
-            retry=False,
-        )
+        try:
+            status, _, data = self.request(
+                "PUT",
+                f"{location}{sep}digest={blob.digest}",
+                headers={
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(blob.size),
+                },
+                body=body,
+                retry=False,
+            )
+        except RegistryUnreachable as exc:
+            raise _UploadInterrupted(str(exc.message)) from None
+        if status >= 500 or status == 429:
+            raise _UploadInterrupted(f"the upload answered {status}")
         if status != 201:
             raise PublishError(
                 f"{self.label}: uploading {blob.digest[:19]} answered {status}: "
                 f"{redact(data[:200].decode('utf-8', 'replace'))}",
                 hint="rerun: blobs already uploaded are skipped",
             )
+        return "uploaded"
 
     def put_manifest(self, image: LayoutImage, ref: str) -> None:
         status, hdrs, data = self.request(
@@ -317,3 +406,54 @@ class RegistryTarget:
             raise PublishError(
                 f"{self.label}:{ref}: registry stored {got}, expected {image.digest}"
             )
+
+    def attach_referrer(
+        self, artifact: LayoutImage, subject: LayoutImage, descriptor: dict[str, Any]
+    ) -> str:
+        """Make ``artifact`` (already pushed; its manifest names ``subject``) discoverable.
+
+        ``GET /v2/<name>/referrers/<digest>`` first: a registry with the referrers API indexes the
+        artifact when it is pushed. Without the API (404), the OCI 1.1 fallback: the tag
+        ``sha256-<hex>`` holds an image index listing the subject's referrers; the descriptor is
+        added to it once (a rerun changes nothing)."""
+        status, _, data = self.request(
+            "GET",
+            f"/v2/{self.name}/referrers/{subject.digest}",
+            headers={"Accept": INDEX_TYPE},
+            scope_action="pull",
+        )
+        if status == 200:
+            return "referrers API"
+        tag = subject.digest.replace(":", "-")
+        status, _, data = self.request(
+            "GET",
+            f"/v2/{self.name}/manifests/{tag}",
+            headers={"Accept": INDEX_TYPE},
+            scope_action="pull",
+        )
+        index: dict[str, Any] = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": []}
+        if status == 200:
+            try:
+                found = json.loads(data)
+            except ValueError:
+                found = None
+            if isinstance(found, dict) and isinstance(found.get("manifests"), list):
+                index = found
+        elif status != 404:
+            raise PublishError(f"{self.label}:{tag}: registry answered {status}")
+        if any(e.get("digest") == artifact.digest for e in index["manifests"]):
+            return f"tag {tag} (present)"
+        index["manifests"].append(descriptor)
+        body = json.dumps(index, indent=2).encode()
+        status, _, data = self.request(
+            "PUT",
+            f"/v2/{self.name}/manifests/{tag}",
+            headers={"Content-Type": INDEX_TYPE},
+            body=body,
+        )
+        if status != 201:
+            raise PublishError(
+                f"{self.label}:{tag}: the registry refused the referrers index ({status}): "
+                f"{redact(data[:300].decode('utf-8', 'replace'))}"
+            )
+        return f"tag {tag} (added)"

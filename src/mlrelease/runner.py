@@ -117,3 +117,88 @@ def _tail(text: str, lines: int = 40) -> str:
     if len(parts) > lines:
         parts = ["...", *parts[-lines:]]
     return "\n".join("    " + p for p in parts)
+
+
+def run_streamed(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    title: str | None = None,
+) -> Result:
+    """Run ``argv`` and show its output line by line while it runs (stderr, masked), for long
+    commands such as image builds. On GitHub Actions the lines are folded in
+    ``::group::<title>`` / ``::endgroup::``. Raises :class:`ToolError` like :func:`run`, with the
+    output's tail; after ``timeout`` seconds the command and its children are killed."""
+    import contextlib
+    import signal
+    import threading
+    from collections import deque
+
+    argv = [str(a) for a in argv]
+    echo(f"+ {format_argv(argv)}")
+    show = _verbosity >= 0
+    group = bool(title) and show and os.environ.get("GITHUB_ACTIONS") == "true"
+    tail: deque[str] = deque(maxlen=200)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**os.environ, **env} if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # one process group: a timeout kills the whole build
+        )
+    except FileNotFoundError:
+        raise ToolError(
+            f"{argv[0]} is not installed or not on PATH", hint=f"install {argv[0]} and try again"
+        ) from None
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        with contextlib.suppress(OSError):  # already gone
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill) if timeout else None
+    if group:
+        sys.stderr.write(f"::group::{redact(str(title))}\n")
+    try:
+        if timer:
+            timer.start()
+        assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
+        for raw in proc.stdout:
+            line = raw.rstrip("\n")
+            tail.append(line)
+            if show:
+                sys.stderr.write(redact(line) + "\n")
+                sys.stderr.flush()
+        proc.wait()
+    finally:
+        if timer:
+            timer.cancel()
+        if group:
+            sys.stderr.write("::endgroup::\n")
+            sys.stderr.flush()
+    output = "\n".join(tail)
+    if expired.is_set():
+        raise ToolError(
+            f"{argv[0]} did not finish within {timeout / 60:.0f} min and was stopped"
+            if timeout and timeout >= 60
+            else f"{argv[0]} did not finish within {timeout or 0:.0f} s and was stopped",
+            hint="raise the time limit (tool.mlrelease.publish.images build-timeout, in minutes) "
+            "or make the build faster",
+        )
+    if proc.returncode != 0:
+        masked = redact(output.strip())
+        raise ToolError(
+            f"command failed with exit code {proc.returncode}: {format_argv(argv)}"
+            + (f"\n{_tail(masked, 40 if not show else 15)}" if masked else ""),
+            returncode=proc.returncode,
+            output=masked,
+        )
+    return Result(tuple(argv), proc.returncode, output, "")

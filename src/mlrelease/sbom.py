@@ -162,7 +162,9 @@ def document(
     """A CycloneDX 1.5 JSON document: ``subject`` and its packages (deterministic)."""
     from mlrelease import __version__
 
-    unique = {purl(n, v): pypi_component(n, v) for n, v in pins}
+    unique: dict[str, dict[str, Any]] = {}
+    for name, version in pins:  # one entry per package (names compare normalized)
+        unique.setdefault(purl(name, version), pypi_component(name, version))
     for comp in extra or []:
         unique[comp["bom-ref"]] = comp
     components = [unique[k] for k in sorted(unique)]

@@ -221,3 +221,150 @@ def test_registry_refusals_become_actionable_messages(
         target._raise_auth(status, body)
     assert expected in f"{info.value.message} {info.value.hint}"
     assert "pw-not-shown-123" not in str(info.value)
+
+
+# --- several platforms: emulation check, the index, the layout target, the SBOM referrer ----------
+
+
+def _plan(tmp_path: Path, *, dockerfile: Path | None, platforms: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from mlrelease.images import ImagePlan
+
+    return ImagePlan(
+        name="ml/app", registry=None, layout=tmp_path / "out", dockerfile=dockerfile,
+        context=tmp_path, base_image="python:3.12-slim", build_args=(), platforms=platforms,
+        tags=TagPlan(("1.0.0",), ("latest",)),
+        labels=(("org.opencontainers.image.version", "1.0.0"),), epoch=1_700_000_000,
+        version="1.0.0",
+    )  # fmt: skip
+
+
+def test_foreign_platform_without_emulation_is_refused_before_building(tmp_path: Path) -> None:
+    from mlrelease.imagebuild import can_run, check_emulation, host_architecture
+
+    foreign = "linux/arm64" if host_architecture() != "arm64" else "linux/amd64"
+    binfmt = tmp_path / "binfmt_misc"
+    binfmt.mkdir()
+    assert can_run(f"linux/{host_architecture()}", binfmt)
+    assert not can_run(foreign, binfmt)
+    qemu = "aarch64" if foreign == "linux/arm64" else "x86_64"
+    (binfmt / f"qemu-{qemu}").write_text("enabled\n")
+    assert can_run(foreign, binfmt)
+    if can_run(foreign):  # this machine has emulation: nothing to refuse
+        return
+    plan = _plan(tmp_path, dockerfile=None, platforms=(f"linux/{host_architecture()}", foreign))
+    with pytest.raises(PublishError, match=f"building {foreign} runs the template's RUN") as info:
+        check_emulation(plan)
+    assert "qemu-user-static" in info.value.hint
+    assert "project Dockerfile" in info.value.hint
+    # A project Dockerfile may have no RUN for that platform: the engine decides.
+    check_emulation(_plan(tmp_path, dockerfile=tmp_path / "Dockerfile", platforms=plan.platforms))
+
+
+def _platform_image(layout: Path, arch: str, label: str) -> LayoutImage:
+    from mlrelease.ocilayout import blob_path
+
+    config = json.dumps(
+        {"architecture": arch, "os": "linux", "config": {"Labels": {
+            "org.opencontainers.image.version": label}}}
+    ).encode()  # fmt: skip
+    layer = f"layer for {arch}".encode()
+    for data in (config, layer):
+        path = blob_path(layout, sha256_digest(data))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"digest": sha256_digest(config), "size": len(config), "mediaType": "c"},
+            "layers": [{"digest": sha256_digest(layer), "size": len(layer), "mediaType": "l"}],
+        }
+    ).encode()
+    blob_path(layout, sha256_digest(manifest)).write_bytes(manifest)
+    ref = f"build-linux-{arch}"
+    index_path = layout / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {"manifests": []}
+    index["manifests"].append(
+        {
+            "digest": sha256_digest(manifest),
+            "size": len(manifest),
+            "annotations": {"org.opencontainers.image.ref.name": ref},
+        }
+    )
+    index_path.write_text(json.dumps(index))
+    return LayoutImage.read(layout, ref)
+
+
+def test_two_platform_index_is_reproducible_and_the_layout_keeps_index_manifests_and_sbom(
+    tmp_path: Path,
+) -> None:
+    from mlrelease.images_cli import push_by_digest
+    from mlrelease.sbom import CDX_MEDIA_TYPE, artifact, referrer_descriptor
+
+    staging = tmp_path / "staging"
+    children = [
+        _platform_image(staging, "amd64", "1.0.0"),
+        _platform_image(staging, "arm64", "1.0.0"),
+    ]
+    assert [c.platform for c in children] == ["linux/amd64", "linux/arm64"]
+    labels = {"org.opencontainers.image.version": "1.0.0"}
+    index = LayoutImage.index_of(staging, children, labels)
+    assert LayoutImage.index_of(staging, children, labels).digest == index.digest  # reproducible
+    data = json.loads(index.manifest)
+    assert data["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert [m["platform"] for m in data["manifests"]] == [
+        {"architecture": "amd64", "os": "linux"},
+        {"architecture": "arm64", "os": "linux"},
+    ]
+    assert len(index.blobs) == 4  # two configs, two layers
+    target = LayoutTarget(tmp_path / "out")
+    assert push_by_digest(target, index) is True
+    target.put_manifest(index, "1.0.0")
+    assert push_by_digest(target, index) is False  # a rerun sends nothing
+    for child in children:
+        assert target.digest_of(child.digest) == child.digest
+    entries = json.loads((tmp_path / "out/index.json").read_text())["manifests"]
+    assert entries[0]["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert target.version_at("1.0.0") == "1.0.0"  # read through the index
+    # The SBOM: an artifact whose subject is the index, listed in index.json, once.
+    art = artifact(staging, b'{"bomFormat": "CycloneDX"}', index, "2023-11-14T22:13:20Z")
+    assert push_by_digest(target, art) is True
+    desc = referrer_descriptor(art, "2023-11-14T22:13:20Z")
+    assert target.attach_referrer(art, index, desc) == "index.json entry (added)"
+    assert target.attach_referrer(art, index, desc) == "index.json entry (present)"
+    entries = json.loads((tmp_path / "out/index.json").read_text())["manifests"]
+    listed = [e for e in entries if e.get("artifactType") == CDX_MEDIA_TYPE]
+    assert len(listed) == 1
+    manifest = json.loads((tmp_path / "out/blobs/sha256" / art.digest[7:]).read_text())
+    assert manifest["subject"]["digest"] == index.digest
+    assert manifest["config"]["mediaType"] == "application/vnd.oci.empty.v1+json"
+    assert target.digest_of("1.0.0") == index.digest  # the tag still names the image
+
+
+def test_wheel_sbom_is_cyclonedx_with_purls_and_deterministic(tmp_path: Path) -> None:
+    import zipfile
+
+    from mlrelease.sbom import dumps, wheel_sbom
+
+    wheel = tmp_path / "demo_pkg-1.2.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr(
+            "demo_pkg-1.2.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.2.0\nRequires-Dist: numpy>=1.26\n"
+            "Requires-Dist: pytest; extra == 'test'\n\nbody\n",
+        )
+    pins = [("scipy", "1.13.0"), ("NumPy", "2.0.1"), ("numpy", "2.0.1")]
+    doc = wheel_sbom(wheel, pins)
+    assert dumps(doc) == dumps(wheel_sbom(wheel, pins))
+    assert doc["bomFormat"] == "CycloneDX"
+    assert doc["specVersion"] == "1.5"
+    assert doc["metadata"]["component"]["purl"] == "pkg:pypi/demo-pkg@1.2.0"
+    assert [(c["name"], c["version"], c["purl"]) for c in doc["components"]] == [
+        ("NumPy", "2.0.1", "pkg:pypi/numpy@2.0.1"),
+        ("scipy", "1.13.0", "pkg:pypi/scipy@1.13.0"),
+    ]
+    assert all(c["bom-ref"] == c["purl"] for c in doc["components"])
+    # Direct dependencies (not the test extra): numpy.
+    assert doc["dependencies"] == [
+        {"ref": "pkg:pypi/demo-pkg@1.2.0", "dependsOn": ["pkg:pypi/numpy@2.0.1"]}
+    ]

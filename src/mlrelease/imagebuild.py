@@ -306,6 +306,7 @@ def build_image(
     # The staging layout is kept between runs: the engine skips compressing layers it already
     # holds (the base and dependency layers), and blobs no longer referenced are removed after.
     layout = work / "oci"
+    layout.parent.mkdir(parents=True, exist_ok=True)
     built = [
         _build_platform(
             project,

@@ -280,9 +280,16 @@ def _attach_sboms(
     referrer in a registry, an index entry in the embedded layout). Before any tag moves."""
     from mlrelease.sbom import attach_image_sbom
 
-    for (outcome, target, image, _), reqs in zip(work, pins, strict=True):
+    plans = [outcome.plan for outcome, *_ in work]
+    for n, ((outcome, target, image, _), reqs) in enumerate(zip(work, pins, strict=True)):
         outcome.sbom = attach_image_sbom(
-            project, outcome.plan, target, image, requirements=reqs, dist=dist
+            project,
+            outcome.plan,
+            target,
+            image,
+            requirements=reqs,
+            dist=dist,
+            sources=mount_sources(outcome.plan, plans[:n]),
         )
 
 

@@ -327,6 +327,7 @@ def attach_image_sbom(
     *,
     requirements: list[Path],
     dist: Path,
+    sources: tuple[str, ...] = (),
 ) -> dict[str, str]:
     """Write the image's SBOM to ``.mlrelease/sbom/`` and attach it to the image's digest."""
     from mlrelease.images import iso_time
@@ -346,7 +347,7 @@ def attach_image_sbom(
     out.write_bytes(data)
     created = iso_time(plan.epoch)
     art = artifact(image.layout, data, image, created)
-    pushed = push_by_digest(target, art)
+    pushed = push_by_digest(target, art, sources)
     listed = target.attach_referrer(art, image, referrer_descriptor(art, created))
     state = "pushed" if pushed or listed.endswith("(added)") else "present"
     echo(f"sbom: {len(doc['components'])} packages, {target.label}@{art.digest} ({state})")

@@ -345,3 +345,41 @@ def remove_local_images(prefix: str) -> None:
 
 def which_all(*tools: str) -> list[str]:
     return [t for t in tools if shutil.which(t) is None]
+
+
+def push_multiarch_base(registry: Registry, repo: str = "base/tiny:1") -> str:
+    """A two-platform base image (linux/amd64 + linux/arm64, one small file each, no shell: made
+    without running anything of the foreign architecture), pushed as an index to ``registry``."""
+    dest = f"{registry.host}/{repo}"
+    env = {**os.environ, "SSL_CERT_FILE": str(registry.ca.bundle)}
+    listname = f"localhost/mlrelease-tests/tiny-list-{registry.port}"
+    subprocess.run([*BUILDAH, "manifest", "rm", listname], capture_output=True)
+    subprocess.run([*BUILDAH, "manifest", "create", listname], check=True, capture_output=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        for arch in ("amd64", "arm64"):
+            marker = Path(tmp) / f"platform-{arch}"
+            marker.write_text(f"base for linux/{arch}\n")
+            ctr = subprocess.run(
+                [*BUILDAH, "from", "--arch", arch, "--os", "linux", "scratch"],
+                check=True, capture_output=True, text=True,
+            ).stdout.strip()  # fmt: skip
+            try:
+                subprocess.run([*BUILDAH, "copy", ctr, str(marker), "/etc/platform"], check=True,
+                               capture_output=True)  # fmt: skip
+                subprocess.run([*BUILDAH, "config", "--arch", arch, "--os", "linux", ctr],
+                               check=True, capture_output=True)  # fmt: skip
+                image = f"localhost/mlrelease-tests/tiny:{arch}"
+                subprocess.run([*BUILDAH, "commit", "-q", "--timestamp", "0", ctr, image],
+                               check=True, capture_output=True)  # fmt: skip
+            finally:
+                subprocess.run([*BUILDAH, "rm", ctr], capture_output=True)
+            subprocess.run([*BUILDAH, "manifest", "add", listname, image], check=True,
+                           capture_output=True)  # fmt: skip
+        auth = registry.authfile(Path(tmp) / "auth.json")
+        subprocess.run(
+            [*BUILDAH, "manifest", "push", "--all", "--quiet", "--authfile", str(auth), listname,
+             f"docker://{dest}"],
+            check=True, capture_output=True, env=env,
+        )  # fmt: skip
+    subprocess.run([*BUILDAH, "manifest", "rm", listname], capture_output=True)
+    return dest

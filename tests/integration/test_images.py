@@ -520,3 +520,145 @@ def test_acr_token_exchange_then_real_registry_accepts_the_refresh_token(
     wrong._ssl = client_ctx
     with pytest.raises(AuthError, match="rejected the credentials"):
         wrong.check()
+
+
+# --- two platforms: an OCI index, cross-repo mounts, streamed build logs, the SBOM as a referrer --
+
+MULTI_DOCKERFILE = """\
+FROM {base}
+ARG VERSION
+COPY app.txt /app/app.txt
+"""
+
+
+def multi_table(registry: str, name: str) -> str:
+    return (
+        f'[[tool.mlrelease.publish.images]]\nname = "{name}"\nregistry = "{registry}"\n'
+        'dockerfile = "Dockerfile"\nplatforms = ["linux/amd64", "linux/arm64"]\n'
+        "build-timeout = 10\n"
+    )
+
+
+def test_two_platform_index_mounts_sbom_referrer_outputs_and_rerun_pushes_nothing(
+    registry: rs.Registry, env: dict[str, str], tmp_path: Path
+) -> None:
+    base = rs.push_multiarch_base(registry, "base/tiny:1")
+    first_repo, second_repo = "ml/multi", "ml/multi-copy"
+    project = tmp_path / "proj"
+    make_project(
+        project,
+        version="1.0.0",
+        images=multi_table(registry.host, first_repo)
+        + "\n"
+        + multi_table(registry.host, second_repo),
+        tag=False,
+    )
+    (project / "Dockerfile").write_text(MULTI_DOCKERFILE.format(base=base))
+    (project / "app.txt").write_text("the same file on every platform\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "feat: a project Dockerfile")
+    git(project, "tag", "-a", "v1.0.0", "-m", "v1.0.0")
+    build_wheel(project)
+    outputs = tmp_path / "github_output"
+    actions = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(outputs)}
+    first = mlrelease(project, "publish", "images", "--sbom", "--json", extra_env=actions)
+    assert first.returncode == 0, first.stderr
+    digest = registry.digest_of(first_repo, "1.0.0")
+    assert digest is not None
+
+    # The index: two platforms, pushed by digest before the tags, and what `skopeo inspect --raw`
+    # (what a deploy pulls) shows.
+    raw = subprocess.run(
+        ["skopeo", "inspect", "--raw", "--creds", f"{USER}:{CANARY}",
+         f"docker://{registry.host}/{first_repo}:1.0.0"],
+        capture_output=True, text=True, check=True,
+        env={**os.environ, "SSL_CERT_FILE": str(registry.ca.bundle)},
+    ).stdout  # fmt: skip
+    index = json.loads(raw)
+    assert index["mediaType"] == "application/vnd.oci.image.index.v1+json"
+    assert sorted(m["platform"]["architecture"] for m in index["manifests"]) == ["amd64", "arm64"]
+    for entry in index["manifests"]:  # each platform's manifest is there by digest
+        assert registry.digest_of(first_repo, entry["digest"]) == entry["digest"]
+    order = [
+        line.split(f"/v2/{first_repo}/manifests/")[1].split()[0]
+        for line in registry.requests("PUT", f"/v2/{first_repo}/manifests/")
+    ]
+    assert order.index(digest) == 2  # both platforms first, then the index, then tags
+    assert order.index("1.0.0") > order.index(digest)
+    assert order.index("latest") > order.index("1.0.0")
+    assert registry.digest_of(second_repo, "1.0.0") == digest  # reproducible: same digest
+
+    # Cross-repo mounts: base layers from the base image's repository, and the second image's
+    # blobs from the first one: the second image uploaded nothing.
+    posts = registry.requests("POST", "/blobs/uploads/")
+    mounted = [p for p in posts if "?mount=sha256" in p and '" 201 ' in p]
+    assert any(f"/v2/{first_repo}/blobs/uploads/" in p and "from=base%2Ftiny" in p for p in mounted)
+    assert any(
+        f"/v2/{second_repo}/blobs/uploads/" in p and "from=ml%2Fmulti " in p for p in mounted
+    )
+    uploads = " ".join(registry.requests("PUT", f"/v2/{second_repo}/blobs/uploads/"))
+    for entry in index["manifests"]:
+        _, _, body = registry._get(
+            f"/v2/{first_repo}/manifests/{entry['digest']}", entry["mediaType"]
+        )
+        manifest = json.loads(body)
+        for blob in [manifest["config"], *manifest["layers"]]:
+            assert f"digest={blob['digest']}" not in uploads
+    assert "mounted from base/tiny" in first.stderr
+
+    # Build logs streamed, folded per image and platform (Actions), with the build's own lines.
+    for repo in (first_repo, second_repo):
+        for platform in ("linux/amd64", "linux/arm64"):
+            assert f"::group::build {registry.host}/{repo} {platform}" in first.stderr
+    assert "::endgroup::" in first.stderr
+    assert "COPY app.txt /app/app.txt" in first.stderr
+
+    # Outputs: the digests for a deploy job, on GitHub Actions and in --json.
+    # (on Actions, stdout also carries the ::add-mask:: commands for the secrets: skip them)
+    data = json.loads(
+        "\n".join(x for x in first.stdout.splitlines() if not x.startswith("::add-mask::"))
+    )
+    expected = {f"{registry.host}/{first_repo}": digest, f"{registry.host}/{second_repo}": digest}
+    assert data["digests"] == expected
+    lines = outputs.read_text().splitlines()
+    assert lines == ["digests=" + json.dumps(expected, separators=(",", ":"))]
+
+    # The SBOM: a file, and an OCI referrer of the index. distribution 2.8 has no referrers API
+    # (404), so the OCI 1.1 fallback tag sha256-<hex> lists it; a registry with the API (ACR)
+    # answers GET /v2/<name>/referrers/<digest> instead.
+    status, _, _ = registry._get(f"/v2/{first_repo}/referrers/{digest}")
+    assert status == 404
+    fallback = digest.replace(":", "-")
+    assert fallback in registry.tags(first_repo)
+    status, _, body = registry._get(
+        f"/v2/{first_repo}/manifests/{fallback}", "application/vnd.oci.image.index.v1+json"
+    )
+    assert status == 200
+    referrers = json.loads(body)["manifests"]
+    assert [r["artifactType"] for r in referrers] == ["application/vnd.cyclonedx+json"]
+    status, _, body = registry._get(
+        f"/v2/{first_repo}/manifests/{referrers[0]['digest']}",
+        "application/vnd.oci.image.manifest.v1+json",
+    )
+    art = json.loads(body)
+    assert art["subject"]["digest"] == digest
+    assert art["artifactType"] == "application/vnd.cyclonedx+json"
+    status, _, body = registry._get(f"/v2/{first_repo}/blobs/{art['layers'][0]['digest']}")
+    sbom = json.loads(body)
+    assert sbom["metadata"]["component"]["hashes"][0]["content"] == digest.split(":")[1]
+    packages = {c["name"]: c["version"] for c in sbom["components"]}
+    assert packages["imgdemo"] == "1.0.0"
+    assert packages["six"]  # the wheel's dependency, with its version
+    sbom_file = project / ".mlrelease/sbom/ml_multi.cdx.json"
+    assert json.loads(sbom_file.read_text()) == sbom
+    assert data["images"][0]["sbom"]["referrers"] == f"tag {fallback} (added)"
+
+    # A rerun: nothing pushed (no blob, no manifest, no tag, no referrer), and it says so.
+    puts = len(registry.requests("PUT", "/v2/ml/multi"))
+    posts = len(registry.requests("POST", "/v2/ml/multi"))
+    again = mlrelease(project, "publish", "images", "--sbom")
+    assert again.returncode == 0, again.stderr
+    assert "already published" in again.stdout
+    assert len(registry.requests("PUT", "/v2/ml/multi")) == puts
+    assert len(registry.requests("POST", "/v2/ml/multi")) == posts
+    assert f"digest  {digest} (present)" in again.stdout

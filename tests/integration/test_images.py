@@ -359,6 +359,25 @@ def test_embedded_oci_layout_when_no_registry(
     assert "already published" in again.stdout
     assert f"digest  {data['Digest']} (present)" in again.stdout
 
+    # --sbom: the image's SBOM (the wheelhouse pins + the released wheel) goes into the layout as
+    # an artifact whose subject is the image; the image itself is untouched; once only.
+    with_sbom = mlrelease(project, "publish", "images", "--sbom")
+    assert with_sbom.returncode == 0, with_sbom.stderr
+    assert f"digest  {data['Digest']} (present)" in with_sbom.stdout
+    assert "(index.json entry (added))" not in with_sbom.stdout
+    assert "referrer of " + data["Digest"] + ": index.json entry (added)" in with_sbom.stdout
+    sbom = json.loads((project / ".mlrelease/sbom/imgdemo.cdx.json").read_text())
+    packages = {c["name"]: c["version"] for c in sbom["components"]}
+    pins = (project / ".mlrelease/images/.cache").glob("wheelhouse-*/requirements.txt")
+    assert packages == {"imgdemo": "1.0.0", "six": next(pins).read_text().split("==")[1].strip()}
+    entries = json.loads((layout / "index.json").read_text())["manifests"]
+    (artifact,) = [e for e in entries if e.get("artifactType") == "application/vnd.cyclonedx+json"]
+    manifest = json.loads((layout / "blobs/sha256" / artifact["digest"][7:]).read_text())
+    assert manifest["subject"]["digest"] == data["Digest"]
+    sbom_again = mlrelease(project, "publish", "images", "--sbom")
+    assert "already published" in sbom_again.stdout
+    assert "index.json entry (present)" in sbom_again.stdout
+
     # A hotfix on an older line (0.9.1 after 1.0.0) gets its own tags; latest stays on 1.0.0.
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('version = "1.0.0"', 'version = "0.9.1"'))
@@ -662,3 +681,59 @@ def test_two_platform_index_mounts_sbom_referrer_outputs_and_rerun_pushes_nothin
     assert len(registry.requests("PUT", "/v2/ml/multi")) == puts
     assert len(registry.requests("POST", "/v2/ml/multi")) == posts
     assert f"digest  {digest} (present)" in again.stdout
+
+
+def test_blob_upload_restarts_after_the_registry_drops_out(
+    registry: rs.Registry, env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The registry goes away in the middle of a blob upload: the upload session is restarted
+    (bounded, with backoff) once it is back, and the blob arrives intact."""
+    from mlrelease.ocilayout import Blob, LayoutImage, blob_path, sha256_digest
+    from mlrelease.registry import RegistryTarget
+
+    data = os.urandom(300_000)
+    digest = sha256_digest(data)
+    path = blob_path(tmp_path, digest)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(data)
+    blob = Blob(digest, len(data), "application/octet-stream")
+    image = LayoutImage(tmp_path, b"{}", "m", sha256_digest(b"{}"), (blob,))
+    target = RegistryTarget(registry.host, "ml/retry", username=USER, password=CANARY)
+    sleeps: list[float] = []
+
+    def back_online(delay: float) -> None:
+        sleeps.append(delay)
+        registry.start()
+
+    target.sleep = back_online
+    real_send = RegistryTarget._send
+    dropped: list[str] = []
+
+    def drop_first_upload(self, method, url, headers, body=None):  # type: ignore[no-untyped-def]
+        if method == "PUT" and "digest=" in url and not dropped:
+            dropped.append(url)
+            registry.stop()  # the session was opened; the upload itself finds nobody
+        return real_send(self, method, url, headers, body)
+
+    monkeypatch.setattr(RegistryTarget, "_send", drop_first_upload)
+    assert target.put_blob(image, blob) == "uploaded"
+    assert dropped
+    assert len(sleeps) == 1
+    assert target.has_blob(digest)
+    status, _, body = registry._get(f"/v2/ml/retry/blobs/{digest}")
+    assert status == 200
+    assert body == data
+    posts = registry.requests("POST", "/v2/ml/retry/blobs/uploads/")
+    assert len([p for p in posts if '" 202 ' in p]) == 2  # a new session after the failure
+
+    # A registry that stays away: a bounded number of tries, then a clear message.
+    monkeypatch.setenv("MLRELEASE_HTTP_RETRIES", "2")
+    other = RegistryTarget(registry.host, "ml/retry2", username=USER, password=CANARY)
+    other.sleep = lambda delay: None
+    dropped.clear()
+    from mlrelease.errors import PublishError
+
+    with pytest.raises(PublishError, match=r"unreachable|failed") as info:
+        other.put_blob(image, blob)
+    assert CANARY not in str(info.value)
+    registry.start()

@@ -285,11 +285,6 @@ def auth_file(
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def platform_ref(platform: str, several: bool) -> str:
-    """The staging layout's name for one platform's build (``build`` when there is one)."""
-    return f"{BUILD_REF}-{platform.replace('/', '-')}" if several else BUILD_REF
-
-
 def build_image(
     project: Project,
     plan: ImagePlan,
@@ -303,10 +298,10 @@ def build_image(
     to push: one image manifest, or an OCI image index of one manifest per platform."""
     several = len(plan.platforms) > 1
     work = work_dir(project) / plan.name.replace("/", "_")
-    # The staging layout is kept between runs: the engine skips compressing layers it already
-    # holds (the base and dependency layers), and blobs no longer referenced are removed after.
-    layout = work / "oci"
-    layout.parent.mkdir(parents=True, exist_ok=True)
+    # The staging layouts (one per platform) are kept between runs: the engine skips compressing
+    # layers it already holds (the base and dependency layers), and blobs no longer referenced are
+    # removed after. One layout per platform: an engine may rewrite a layout's index.json.
+    work.mkdir(parents=True, exist_ok=True)
     built = [
         _build_platform(
             project,
@@ -315,15 +310,20 @@ def build_image(
             wheel=wheel,
             authfile=authfile,
             platform=platform,
-            layout=layout,
+            layout=work / (f"oci-{platform.replace('/', '-')}" if several else "oci"),
             several=several,
             requirements=requirements,
         )
         for platform in plan.platforms
     ]
-    image = LayoutImage.index_of(layout, built, dict(plan.labels)) if several else built[0]
-    prune_layout(layout, image)
-    return image
+    if not several:
+        prune_layout(built[0].layout, built[0])
+        return built[0]
+    # The index (and later the SBOM artifact) lives in the first platform's layout.
+    index = LayoutImage.index_of(built[0].layout, built, dict(plan.labels))
+    for child in built:
+        prune_layout(child.layout, child, keep_also=(index.digest,) if child is built[0] else ())
+    return index
 
 
 def _build_platform(
@@ -380,7 +380,7 @@ def _build_platform(
         timeout=plan.build_timeout * 60.0,
         title=f"build {plan.target} {platform}",
     )
-    ref = platform_ref(platform, several)
+    ref = BUILD_REF
     try:
         engine.build(spec)
         engine.export(local, layout, ref)
@@ -403,8 +403,8 @@ def _build_platform(
     return image
 
 
-def prune_layout(layout: Path, keep: LayoutImage) -> None:
-    """Leave only ``keep`` (and its platforms' images) in the staging layout (index and blobs)."""
+def prune_layout(layout: Path, keep: LayoutImage, keep_also: tuple[str, ...] = ()) -> None:
+    """Leave only ``keep`` (and ``keep_also`` blobs) in the staging layout (index and blobs)."""
     from mlrelease.ocilayout import REF_ANNOTATION, blob_path
 
     index_path = layout / "index.json"
@@ -414,13 +414,11 @@ def prune_layout(layout: Path, keep: LayoutImage) -> None:
     index["manifests"] = [
         e
         for e in index["manifests"]
-        if e.get("digest") in digests
-        and str(e.get("annotations", {}).get(REF_ANNOTATION, "")).startswith(BUILD_REF)
+        if e.get("digest") in digests and e.get("annotations", {}).get(REF_ANNOTATION) == BUILD_REF
     ]
     index_path.write_text(json.dumps(index))
-    wanted = {blob_path(layout, b.digest) for b in keep.blobs} | {
-        blob_path(layout, i.digest) for i in [keep, *keep.children]
-    }
+    wanted = {blob_path(layout, d) for d in (*keep_also, *digests)}
+    wanted |= {blob_path(layout, b.digest) for b in keep.blobs}
     for path in (layout / "blobs").rglob("*"):
         if path.is_file() and path not in wanted:
             path.unlink()

@@ -272,7 +272,13 @@ def plan_images(project: Project) -> dict[str, Any]:
     for plan in plan_all(project, version):
         data["images"].append(plan.as_data())
         summary.append(f"{plan.target} (from {plan.as_data()['dockerfile']}, {plan.base_image})")
-        summary.append("  1. image by digest")
+        if len(plan.platforms) > 1:
+            summary.append(
+                f"  1. image by digest: an OCI index of {', '.join(plan.platforms)} (each "
+                "platform's manifest first)"
+            )
+        else:
+            summary.append("  1. image by digest")
         order = [*plan.tags.immutable, *plan.tags.moving]
         for n, tag in enumerate(order, start=2):
             kind = "immutable" if tag in plan.tags.immutable else "moving"

@@ -107,10 +107,11 @@ def push_by_digest(target: Target, image: LayoutImage, sources: tuple[str, ...] 
     by digest; False when it was already there (nothing sent)."""
     if target.digest_of(image.digest) == image.digest:
         return False
-    for blob in image.blobs:
-        if not target.has_blob(blob.digest):
-            how = target.put_blob(image, blob, sources=sources)
-            echo(f"  {how} {blob.digest[:19]} ({blob.size / 1e6:.1f} MB) to {target.label}")
+    for owner in image.children or (image,):  # each platform's blobs are in its own layout
+        for blob in owner.blobs:
+            if not target.has_blob(blob.digest):
+                how = target.put_blob(owner, blob, sources=sources)
+                echo(f"  {how} {blob.digest[:19]} ({blob.size / 1e6:.1f} MB) to {target.label}")
     for child in image.children:
         if target.digest_of(child.digest) != child.digest:
             target.put_manifest(child, child.digest)

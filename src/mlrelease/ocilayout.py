@@ -59,8 +59,8 @@ class LayoutImage:
     def index_of(
         cls, layout: Path, children: list[LayoutImage], annotations: dict[str, str]
     ) -> LayoutImage:
-        """Write an OCI image index of ``children`` (per-platform images in ``layout``) into
-        ``layout``'s blobs. The JSON is made here, from the children's digests and platforms, in the
+        """Write an OCI image index of ``children`` (per-platform images, each in its own layout)
+        into ``layout``'s blobs. The JSON is made here, from the children's digests and platforms, in the
         configured order, so the same builds always give the same index digest."""
         entries = []
         for child in children:

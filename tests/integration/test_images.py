@@ -355,16 +355,12 @@ def test_embedded_oci_layout_when_no_registry(
     data = json.loads(inspect.stdout)
     assert data["Labels"]["org.opencontainers.image.version"] == "1.0.0"
     assert f"digest  {data['Digest']} (pushed)" in result.stdout
-    again = mlrelease(project, "publish", "images")
-    assert "already published" in again.stdout
-    assert f"digest  {data['Digest']} (present)" in again.stdout
-
-    # --sbom: the image's SBOM (the wheelhouse pins + the released wheel) goes into the layout as
-    # an artifact whose subject is the image; the image itself is untouched; once only.
+    # A rerun with --sbom: the image is in place (present); its SBOM (the wheelhouse pins + the
+    # released wheel) goes into the layout as an artifact whose subject is the image, once only.
     with_sbom = mlrelease(project, "publish", "images", "--sbom")
     assert with_sbom.returncode == 0, with_sbom.stderr
     assert f"digest  {data['Digest']} (present)" in with_sbom.stdout
-    assert "(index.json entry (added))" not in with_sbom.stdout
+    assert "already published" not in with_sbom.stdout  # the SBOM is new
     assert "referrer of " + data["Digest"] + ": index.json entry (added)" in with_sbom.stdout
     sbom = json.loads((project / ".mlrelease/sbom/imgdemo.cdx.json").read_text())
     packages = {c["name"]: c["version"] for c in sbom["components"]}
@@ -374,9 +370,10 @@ def test_embedded_oci_layout_when_no_registry(
     (artifact,) = [e for e in entries if e.get("artifactType") == "application/vnd.cyclonedx+json"]
     manifest = json.loads((layout / "blobs/sha256" / artifact["digest"][7:]).read_text())
     assert manifest["subject"]["digest"] == data["Digest"]
-    sbom_again = mlrelease(project, "publish", "images", "--sbom")
-    assert "already published" in sbom_again.stdout
-    assert "index.json entry (present)" in sbom_again.stdout
+    again = mlrelease(project, "publish", "images", "--sbom")
+    assert "already published" in again.stdout
+    assert f"digest  {data['Digest']} (present)" in again.stdout
+    assert "index.json entry (present)" in again.stdout
 
     # A hotfix on an older line (0.9.1 after 1.0.0) gets its own tags; latest stays on 1.0.0.
     pyproject = project / "pyproject.toml"

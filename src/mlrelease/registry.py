@@ -307,10 +307,14 @@ class RegistryTarget:
         return status == 200
 
     def has_blob_in(self, repo: str, digest: str) -> bool:
-        """Whether another repository of this registry holds ``digest`` (a mount source)."""
-        status, _, _ = self.request(
-            "HEAD", f"/v2/{repo}/blobs/{digest}", scope_action="pull", also_pull=(repo,)
-        )
+        """Whether another repository of this registry holds ``digest`` (a mount source). No read
+        access to it (401/403) means no: the blob is uploaded instead."""
+        try:
+            status, _, _ = self.request(
+                "HEAD", f"/v2/{repo}/blobs/{digest}", scope_action="pull", also_pull=(repo,)
+            )
+        except AuthError:
+            return False
         return status == 200
 
     def put_blob(self, image: LayoutImage, blob: Blob, *, sources: tuple[str, ...] = ()) -> str:

@@ -368,3 +368,24 @@ def test_wheel_sbom_is_cyclonedx_with_purls_and_deterministic(tmp_path: Path) ->
     assert doc["dependencies"] == [
         {"ref": "pkg:pypi/demo-pkg@1.2.0", "dependsOn": ["pkg:pypi/numpy@2.0.1"]}
     ]
+
+
+def test_build_timeout_and_platforms_are_in_the_plan_and_checked(tmp_path: Path) -> None:
+    from mlrelease.errors import ConfigError
+    from mlrelease.images import plan_images
+    from mlrelease.project import load_project
+
+    base = '[project]\nname = "demo"\nversion = "0.4.0"\n\n[[tool.mlrelease.publish.images]]\n'
+    (tmp_path / "pyproject.toml").write_text(
+        base + 'name = "ml/demo"\nplatforms = ["linux/amd64", "linux/arm64"]\nbuild-timeout = 15\n'
+    )
+    data = plan_images(load_project(tmp_path))
+    (image,) = data["images"]
+    assert image["build-timeout-minutes"] == 15
+    assert image["platforms"] == ["linux/amd64", "linux/arm64"]
+    text = "\n".join(data["summary"])
+    assert "an OCI index of linux/amd64, linux/arm64" in text
+    (tmp_path / "pyproject.toml").write_text(base + 'name = "ml/demo"\nbuild-timeout = 0\n')
+    with pytest.raises(ConfigError) as info:
+        load_project(tmp_path)
+    assert "build-timeout" in info.value.render()

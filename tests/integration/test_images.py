@@ -547,9 +547,10 @@ COPY app.txt /app/app.txt
 """
 
 
-def multi_table(registry: str, name: str) -> str:
+def multi_table(registry: str | None, name: str) -> str:
+    where = f'registry = "{registry}"\n' if registry else ""
     return (
-        f'[[tool.mlrelease.publish.images]]\nname = "{name}"\nregistry = "{registry}"\n'
+        f'[[tool.mlrelease.publish.images]]\nname = "{name}"\n{where}'
         'dockerfile = "Dockerfile"\nplatforms = ["linux/amd64", "linux/arm64"]\n'
         "build-timeout = 10\n"
     )
@@ -566,7 +567,9 @@ def test_two_platform_index_mounts_sbom_referrer_outputs_and_rerun_pushes_nothin
         version="1.0.0",
         images=multi_table(registry.host, first_repo)
         + "\n"
-        + multi_table(registry.host, second_repo),
+        + multi_table(registry.host, second_repo)
+        + "\n"
+        + multi_table(None, "multi-local"),  # the embedded OCI layout
         tag=False,
     )
     (project / "Dockerfile").write_text(MULTI_DOCKERFILE.format(base=base))
@@ -576,7 +579,12 @@ def test_two_platform_index_mounts_sbom_referrer_outputs_and_rerun_pushes_nothin
     git(project, "tag", "-a", "v1.0.0", "-m", "v1.0.0")
     build_wheel(project)
     outputs = tmp_path / "github_output"
-    actions = {"GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(outputs)}
+    login = registry.authfile(tmp_path / "login.json")  # the layout image pulls the base too
+    actions = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(outputs),
+        "REGISTRY_AUTH_FILE": str(login),
+    }
     first = mlrelease(project, "publish", "images", "--sbom", "--json", extra_env=actions)
     assert first.returncode == 0, first.stderr
     digest = registry.digest_of(first_repo, "1.0.0")
@@ -634,7 +642,12 @@ def test_two_platform_index_mounts_sbom_referrer_outputs_and_rerun_pushes_nothin
     data = json.loads(
         "\n".join(x for x in first.stdout.splitlines() if not x.startswith("::add-mask::"))
     )
-    expected = {f"{registry.host}/{first_repo}": digest, f"{registry.host}/{second_repo}": digest}
+    layout = project / ".mlrelease/images/multi-local"
+    expected = {
+        f"{registry.host}/{first_repo}": digest,
+        f"{registry.host}/{second_repo}": digest,
+        f"oci:{layout}": digest,  # the same build: the same index
+    }
     assert data["digests"] == expected
     lines = outputs.read_text().splitlines()
     assert lines == ["digests=" + json.dumps(expected, separators=(",", ":"))]
@@ -669,10 +682,26 @@ def test_two_platform_index_mounts_sbom_referrer_outputs_and_rerun_pushes_nothin
     assert json.loads(sbom_file.read_text()) == sbom
     assert data["images"][0]["sbom"]["referrers"] == f"tag {fallback} (added)"
 
+    # The embedded layout holds the index, both platforms' manifests and the SBOM artifact.
+    local = subprocess.run(
+        ["skopeo", "inspect", "--raw", f"oci:{layout}:1.0.0"], capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    assert json.loads(local) == index
+    for arch in ("amd64", "arm64"):
+        inspect = subprocess.run(
+            ["skopeo", "--override-arch", arch, "inspect", f"oci:{layout}:1.0.0"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert json.loads(inspect)["Architecture"] == arch
+    assert data["images"][2]["sbom"]["referrers"] == "index.json entry (added)"
+
     # A rerun: nothing pushed (no blob, no manifest, no tag, no referrer), and it says so.
     puts = len(registry.requests("PUT", "/v2/ml/multi"))
     posts = len(registry.requests("POST", "/v2/ml/multi"))
-    again = mlrelease(project, "publish", "images", "--sbom")
+    again = mlrelease(
+        project, "publish", "images", "--sbom", extra_env={"REGISTRY_AUTH_FILE": str(login)}
+    )
     assert again.returncode == 0, again.stderr
     assert "already published" in again.stdout
     assert len(registry.requests("PUT", "/v2/ml/multi")) == puts

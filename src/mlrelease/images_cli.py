@@ -6,12 +6,15 @@ Order across all configured images (RELIABILITY.md items 13-15):
    a container engine, each target reachable with its credentials, and what each tag points at now;
 2. build every image (reproducible: the same commit gives the same digest) and export it to an OCI
    layout; a release tag that already points at a *different* digest stops everything here;
-3. push every image by digest (blobs the target already has are skipped);
+3. push every image by digest (blobs the target already has are skipped, blobs another repository
+   of the registry has are mounted); a multi-platform image is an OCI index: each platform's
+   manifest goes first, then the index; with ``--sbom``, each image's SBOM is attached as a referrer;
 4. the immutable tags (``{version}``, ``sha-...``), then 5. the moving tags (``{major}.{minor}``,
    ``latest``): a moving tag never moves before every immutable one is in place.
 
 A rerun with everything present pushes nothing and says so; a rerun after a failure completes what is
 missing. With no registry configured the image goes to ``.mlrelease/images/<name>`` (OCI layout).
+On GitHub Actions the step output ``digests`` (a JSON map target -> digest) is written.
 """
 
 from __future__ import annotations

@@ -7,9 +7,13 @@ digest or by tag). The image comes from the OCI layout the engine exported; push
 bytes, so the digest pushed is the digest built.
 
 HTTPS with the system CA store (``SSL_CERT_FILE`` is honoured): Basic auth, or the Bearer token flow
-(``WWW-Authenticate: Bearer realm=...``) that ACR uses, with credentials sent only to the registry
-and an https token realm. Requests are retried a bounded number of times on connection errors, 5xx
-and 429 (blob uploads are not: a rerun skips blobs already there); every message is redacted.
+(``WWW-Authenticate: Bearer realm=...``) that ACR uses. Credentials go only to ``https://<host>``
+itself (same scheme, host and port) and to an https token realm: a blob upload ``Location`` on
+another host or on http gets no ``Authorization``. Requests are retried a bounded number of times on
+connection errors, 5xx and 429; an interrupted blob upload restarts its upload session (bounded
+too). A blob another repository of the registry holds is mounted (``?mount=&from=``), not uploaded.
+SBOMs and other artifacts become OCI referrers (:meth:`RegistryTarget.attach_referrer`). Every
+message is redacted.
 """
 
 from __future__ import annotations

@@ -190,6 +190,12 @@ def _add_adoption_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.add_argument("--dockerfile", action="store_true", help="also add a Dockerfile")
+    p.add_argument(
+        "--workflows-repo",
+        metavar="OWNER/REPO[@REF]",
+        help="where the caller finds the reusable workflows (default: $MLRELEASE_WORKFLOWS_REPO, "
+        "else contoso/mlrelease@v1)",
+    )
     p.set_defaults(handler=_lazy("mlrelease.init:cmd_init"))
 
     p = sub.add_parser("doctor", help="check the repository end to end, including the Azure side")

@@ -520,7 +520,7 @@ def test_the_attest_job_attests_the_released_files(pipeline: Pipeline) -> None:
     assert runner.attested, log
     [attested] = runner.attested
     assert attested["job"] == "attest"
-    assert attested["subjects"] == [SDIST.format(version), WHEEL.format(version)]
+    assert attested["subjects"] == sorted([SDIST.format(version), WHEEL.format(version)])
     sbom_step = next(r for r in runner.log if r.job == "attest" and r.ran)
     assert sbom_step.line == 'mlrelease sbom --wheel "$DIST"/*.whl --output "$SBOM"'
     if _sbom_cli():

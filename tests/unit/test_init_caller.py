@@ -115,3 +115,15 @@ def test_a_bad_workflows_repo_is_a_usage_error(
     err = capsys.readouterr().err
     assert "--workflows-repo: 'not a repo' is not OWNER/REPO or OWNER/REPO@REF" in err
     assert sorted(p.name for p in root.iterdir()) == before  # nothing written
+
+
+def test_doctor_sees_no_pull_request_subject_in_the_caller(tmp_path: Path) -> None:
+    """The release job runs on push and Run workflow (`!= 'pull_request'`): no PR subject."""
+    from mlrelease.workflow_callers import caller_jobs, derive_subjects
+
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    text = caller_workflow().replace("environment: release #", "# environment: release #")
+    (workflows / "mlrelease.yml").write_text(text, encoding="utf-8")
+    subjects, _ = derive_subjects("acme/ml", caller_jobs(tmp_path), ("main",))
+    assert [s.subject for s in subjects] == ["repo:acme/ml:ref:refs/heads/main"]

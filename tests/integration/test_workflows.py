@@ -514,7 +514,9 @@ def _sbom_cli() -> bool:
 def test_the_attest_job_attests_the_released_files(pipeline: Pipeline) -> None:
     """attestations: true (the default): provenance for exactly the files the feed gets, then the
     wheel's SBOM, which the GitHub release attaches."""
-    runner, outputs = pipeline.release(only={"release", "build", "attest"}, attestations=True)
+    runner, outputs = pipeline.release(
+        only={"release", "build", "attest", "github-release"}, attestations=True
+    )
     log = "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
     version = outputs["version"]
     assert runner.attested, log
@@ -525,10 +527,14 @@ def test_the_attest_job_attests_the_released_files(pipeline: Pipeline) -> None:
     assert sbom_step.line == 'mlrelease sbom --wheel "$DIST"/*.whl --output "$SBOM"'
     if _sbom_cli():
         assert runner.results["attest"]["result"] == "success", log
-        sbom = (
-            pipeline.tmp / "artifacts" / f"sbom-{outputs['tag']}-1" / f"{outputs['tag']}.cdx.json"
-        )
+        name = f"{DIST_NAME}-{version}.cdx.json"
+        sbom = pipeline.tmp / "artifacts" / f"sbom-{outputs['tag']}-1" / name
         assert json.loads(sbom.read_text(encoding="utf-8"))["bomFormat"] == "CycloneDX"
+        # The GitHub release gets it: downloaded next to the notes, then `gh release upload`.
+        assert runner.results["github-release"]["result"] == "success", log
+        assert (runner.tmp / "github-release" / "sbom" / name).is_file()
+        gh = [r.line for r in runner.log if r.job == "github-release" and not r.ran]
+        assert 'gh release upload "$TAG" "$SBOM"/* --clobber' in gh
     else:  # before the images branch is merged, the step names the missing command
         assert runner.results["attest"]["result"] == "failure"
         assert "invalid choice: 'sbom'" in sbom_step.output

@@ -446,16 +446,25 @@ class Runner:
                 return
             shutil.copytree(src, dest)
         elif uses.startswith("actions/download-artifact@"):
-            src = self.artifacts / _text(with_["name"])
-            if not src.is_dir():
-                raise JobFailed(job_id, uses, f"no artifact named {src.name}")
-            shutil.copytree(src, Path(_text(with_["path"])), dirs_exist_ok=True)
+            self._download(job_id, uses, with_)
         elif uses.startswith("actions/attest-build-provenance@"):
             self._attest(job_id, uses, with_)
         elif uses.startswith(("actions/upload-pages-artifact@", "actions/deploy-pages@")):
             self._pages(job_id, uses, with_)
         else:
             raise JobFailed(job_id, uses, "no local stand-in: switch this step off with its `if:`")
+
+    def _download(self, job_id: str, uses: str, with_: dict[str, Any]) -> None:
+        dest = Path(_text(with_["path"]))
+        if "pattern" in with_:
+            # By pattern: every match (merge-multiple), and no match downloads nothing, as v4 does.
+            for src in sorted(self.artifacts.glob(_text(with_["pattern"]))):
+                shutil.copytree(src, dest, dirs_exist_ok=True)
+            return
+        src = self.artifacts / _text(with_["name"])
+        if not src.is_dir():
+            raise JobFailed(job_id, uses, f"no artifact named {src.name}")
+        shutil.copytree(src, dest, dirs_exist_ok=True)
 
     def _pages(self, job_id: str, uses: str, with_: dict[str, Any]) -> None:
         if uses.startswith("actions/upload-pages-artifact@"):

@@ -407,10 +407,28 @@ def test_attestations_write_only_on_the_attesting_jobs_and_gated_by_the_input() 
     }
     matrix = jobs["attest-images"]["strategy"]["matrix"]["image"]
     assert matrix == "${{ fromJSON(needs.publish-images.outputs.images) }}"
-    assert jobs["publish-images"]["outputs"]["digests"] == "${{ steps.images.outputs.digests }}"
+    publish = jobs["publish-images"]
+    assert publish["outputs"]["digests"] == (
+        "${{ steps.images.outputs.digests || steps.images-sbom.outputs.digests }}"
+    )
+    # With attestations, each image's SBOM too: an OCI referrer, and a file for the GitHub release.
+    runs = {s.get("id"): (s.get("if"), s.get("run")) for s in publish["steps"] if "run" in s}
+    assert runs["images"] == (
+        "${{ !inputs.attestations }}",
+        'mlrelease publish images --dist "$DIST"',
+    )
+    assert runs["images-sbom"] == (
+        "inputs.attestations",
+        'mlrelease publish images --sbom --dist "$DIST"',
+    )
+    images_sbom = next(
+        s for s in jobs["github-release"]["steps"] if "pattern" in (s.get("with") or {})
+    )
+    assert images_sbom["with"]["pattern"] == "${{ needs.publish-images.outputs.sbom-artifact }}"
+    assert images_sbom["if"].startswith("inputs.attestations")
     # The SBOM: made in the attest job, attached to the GitHub release only when asked for.
-    runs = [s.get("run") for s in jobs["attest"]["steps"]]
-    assert 'mlrelease sbom --wheel "$DIST"/*.whl --output "$SBOM"' in runs
+    steps = [s.get("run") for s in jobs["attest"]["steps"]]
+    assert 'mlrelease sbom --wheel "$DIST"/*.whl --output "$SBOM"' in steps
     upload = [s for s in jobs["github-release"]["steps"] if '"$SBOM"/*' in str(s.get("run"))]
     assert [s["if"] for s in upload] == ["inputs.attestations"]
     assert {"attest", "attest-images"} <= set(jobs["github-release"]["needs"])

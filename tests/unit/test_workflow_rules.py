@@ -510,3 +510,56 @@ def test_commit_lint_runs_on_pull_requests_with_the_title_through_env() -> None:
     assert "github.event.pull_request.head.sha" in step["env"]["RANGE"]
     checkout = next(s for s in job["steps"] if "checkout" in str(s.get("uses")))
     assert checkout["with"]["fetch-depth"] == 0
+
+
+@pytest.mark.parametrize(
+    ("digests", "expected"),
+    [
+        ("", []),  # publish images wrote nothing (no images configured)
+        ("{}", []),
+        (
+            '{"myacr.azurecr.io/ml/app":"sha256:' + "a" * 64 + '",'
+            '"127.0.0.1:5000/ml/app":"sha256:' + "b" * 64 + '"}',
+            [
+                {
+                    "name": "myacr.azurecr.io/ml/app",
+                    "digest": "sha256:" + "a" * 64,
+                    "registry": "myacr.azurecr.io",
+                },
+                {
+                    "name": "127.0.0.1:5000/ml/app",
+                    "digest": "sha256:" + "b" * 64,
+                    "registry": "127.0.0.1:5000",
+                },
+            ],
+        ),
+    ],
+)
+def test_the_image_subjects_step_turns_digests_into_the_attest_matrix(
+    tmp_path: Path, digests: str, expected: list[dict[str, str]]
+) -> None:
+    """The publish-images step that feeds attest-images, run by bash on what `mlrelease publish
+    images` writes (digests=<JSON map>); attest-images is skipped on "[]"."""
+    import json
+    import os
+    import subprocess
+
+    step = next(
+        s for s in _jobs("release.yml")["publish-images"]["steps"] if s.get("id") == "subjects"
+    )
+    out = tmp_path / "out"
+    out.write_text("")
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        env={"DIGESTS": digests, "GITHUB_OUTPUT": str(out), "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    key, _, value = out.read_text().strip().partition("=")
+    assert key == "images"
+    assert json.loads(value) == expected
+    assert (
+        "needs.publish-images.outputs.images != '[]'" in _jobs("release.yml")["attest-images"]["if"]
+    )

@@ -157,6 +157,38 @@ def test_what_init_writes_passes_the_auditors(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def _repo_review(root: Path) -> dict[str, bool]:
+    proc = run([tool("repo-review"), "--select", "GH", "--format", "json", str(root)])
+    assert proc.stdout.strip(), proc.stderr
+    return {k: v["result"] for k, v in json.loads(proc.stdout)["checks"].items()}
+
+
+def test_what_init_writes_passes_repo_review(tmp_path: Path) -> None:
+    """scientific-python/cookie's repo-review, its GitHub Actions checks (GH1xx, GH2xx), on a
+    repository `mlrelease init` set up; and it does fail a caller without workflow_dispatch."""
+    root = tmp_path / "repo"
+    (root / "src" / "demo").mkdir(parents=True)
+    (root / "src" / "demo" / "__init__.py").write_text("", encoding="utf-8")
+    (root / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n\n'
+        '[project]\nname = "demo"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n',
+        encoding="utf-8",
+    )
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    proc = run([tool("mlrelease"), "init", str(root)])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = _repo_review(root)
+    assert {"GH102", "GH103", "GH200", "GH210", "GH212"} <= set(results)
+    assert all(results.values()), results
+    caller = root / ".github" / "workflows" / "mlrelease.yml"
+    text = caller.read_text(encoding="utf-8")
+    caller.write_text(re.sub(r"(?m)^  workflow_dispatch:.*\n", "", text), encoding="utf-8")
+    (root / ".github" / "dependabot.yml").unlink()
+    broken = _repo_review(root)
+    assert broken["GH103"] is False
+    assert broken["GH200"] is False
+
+
 # --- declared == used == documented ---------------------------------------------------------------
 
 

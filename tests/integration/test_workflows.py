@@ -335,6 +335,7 @@ class Pipeline:
             "publish-images": False,
             "deploy-docs": docs,
             "attestations": attestations,
+            "runs-on": '{"group": "ml-release"}',  # a runner group, as JSON
         }
         runner = self.runner(
             "release.yml",
@@ -419,6 +420,7 @@ def test_python_ci_lines_run_against_the_example(pipeline: Pipeline) -> None:
     reports = pipeline.tmp / "artifacts" / f"reports-{pipeline.python}-1"
     assert any(reports.rglob("*.xml")), "the tests job uploads its JUnit/coverage reports"
     assert runner.results["commit-lint"]["result"] == "skipped", "pull requests only"
+    assert set(runner.runs_on.values()) == {"ubuntu-latest"}  # the default runs-on, every job
 
 
 def test_tests_markers_run_only_the_gpu_tests(pipeline: Pipeline) -> None:
@@ -438,6 +440,7 @@ def test_tests_markers_run_only_the_gpu_tests(pipeline: Pipeline) -> None:
     log = "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
     assert runner.results["tests"]["result"] == "success", log
     assert _ran(runner, "tests") == ['nox -s "tests-$PYTHON" -- -m "$MARKERS" --cov-fail-under=0']
+    assert runner.runs_on == {"plan": "ubuntu-latest", "tests": ["self-hosted", "gpu"]}
     junit = (
         pipeline.tmp / "artifacts" / f"reports-{pipeline.python}-2" / f"junit-{pipeline.python}.xml"
     )
@@ -505,6 +508,8 @@ def test_release_then_a_rerun_publishes_and_a_third_run_does_nothing(pipeline: P
     for job in ("release", "build", "publish-wheels", "github-release"):
         assert rerun.results[job]["result"] == "success", f"{job}\n{log}"
     assert rerun.results["publish-images"]["result"] == "skipped"
+    assert rerun.runs_on
+    assert all(v == {"group": "ml-release"} for v in rerun.runs_on.values()), rerun.runs_on
     assert git(pipeline.remote, "rev-parse", "main") == head, "the rerun released nothing new"
     assert pipeline.feed.listing(DIST_NAME) == [WHEEL.format("0.2.0"), SDIST.format("0.2.0")]
     # The GitHub release's notes are this version's changelog section; its files are the build's.

@@ -301,6 +301,7 @@ class Runner:
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     log: list[StepRecord] = field(default_factory=list)
     attested: list[dict[str, Any]] = field(default_factory=list)  # what attest steps would sign
+    runs_on: dict[str, Any] = field(default_factory=dict)  # each job's evaluated runs-on
 
     def declared_inputs(self) -> dict[str, Any]:
         doc = load_workflow(self.workflow)
@@ -344,6 +345,11 @@ class Runner:
         return {k: _text(render(v["value"], jobs_ctx)) for k, v in outputs.items()}
 
     def _run_job(self, job_id: str, job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
+        # The runner GitHub would pick: a label, a list of labels or a group (fromJSON of inputs).
+        runs_on = render(job.get("runs-on"), ctx)
+        assert isinstance(runs_on, (str, list, dict)), f"{job_id}: runs-on {runs_on!r}"
+        assert runs_on, f"{job_id}: runs-on is empty"
+        self.runs_on[job_id] = runs_on
         matrix = job.get("strategy", {}).get("matrix")
         combos: list[dict[str, Any]] = [{}]
         if matrix is not None:

@@ -141,6 +141,20 @@ def _add_release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     _add_json(p, "the result")
     p.set_defaults(handler=_lazy("mlrelease.versioning_cli:cmd_release"))
 
+    p = sub.add_parser(
+        "lint-commits",
+        help="check a PR title and commits against the conventional types that release",
+    )
+    _add_project(p)
+    p.add_argument("--title", metavar="TEXT", help="a pull request title to check")
+    p.add_argument(
+        "--range",
+        metavar="BASE..HEAD",
+        help="the commits to check (default without --title: since the last release tag)",
+    )
+    _add_json(p, "each header checked")
+    p.set_defaults(handler=_lazy("mlrelease.commitlint:cmd_lint_commits"))
+
 
 def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("publish", help="publish wheels to a feed and images to a registry")
@@ -198,6 +212,12 @@ def _add_adoption_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.add_argument("--dockerfile", action="store_true", help="also add a Dockerfile")
+    p.add_argument(
+        "--workflows-repo",
+        metavar="OWNER/REPO[@REF]",
+        help="where the caller finds the reusable workflows (default: $MLRELEASE_WORKFLOWS_REPO, "
+        "else contoso/mlrelease@v1)",
+    )
     p.set_defaults(handler=_lazy("mlrelease.init:cmd_init"))
 
     p = sub.add_parser("doctor", help="check the repository end to end, including the Azure side")

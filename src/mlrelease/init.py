@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mlrelease import __version__, console
-from mlrelease.errors import EXIT_OK, EnvironmentProblem
+from mlrelease.errors import EXIT_OK, ConfigError, EnvironmentProblem, Problem
 from mlrelease.init_detect import Detected, detect
 from mlrelease.init_table import check_appended_toml, table_text
 
@@ -31,33 +31,66 @@ noxsessions.register()
 """
 NOX_HEADER = '# /// script\n# dependencies = ["nox>=2025.10", "mlrelease"]\n# ///\n'
 WORKFLOW_PATH = ".github/workflows/mlrelease.yml"
-# The caller of the reusable workflows (docs/how-to/caller-workflow.md shows the same jobs).
+DEPENDABOT_PATH = ".github/dependabot.yml"
+# Where the reusable workflows live: a setting (`init --workflows-repo`, MLRELEASE_WORKFLOWS_REPO),
+# for a fork or an internal mirror. The reusable workflows use the setup action of this repository.
+DEFAULT_WORKFLOWS_REPO = "contoso/mlrelease@v1"
+WORKFLOWS_REPO_ENV = "MLRELEASE_WORKFLOWS_REPO"
+_WORKFLOWS_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:@[\w./-]+)?$")
+# The caller of the reusable workflows (docs/examples/caller.yml shows the same jobs). What
+# repo-review expects of a CI workflow: workflow_dispatch, a concurrency group that cancels
+# superseded pull request runs, and one job to require in branch protection (all-green).
 CALLER_WORKFLOW = """\
-# CI on pull requests, release on main and on tags, with the reusable workflows of mlrelease.
+# CI on pull requests, release on {branch} and on tags, with the reusable workflows of mlrelease.
 # Added by `mlrelease init`; see the docs: how-to/caller-workflow and how-to/azure-keyless.
 name: mlrelease
 on:
   pull_request:
   push:
-    branches: [main]
+    branches: [{branch}]
     tags: ["v*"]
+  workflow_dispatch: # Run workflow: a release run, or finishing one on a tag
 permissions: {{}}
+concurrency:
+  group: ${{{{ github.workflow }}}}-${{{{ github.ref }}}}
+  cancel-in-progress: ${{{{ github.event_name == 'pull_request' }}}}
 jobs:
   ci:
-    uses: contoso/mlrelease/.github/workflows/python-ci.yml@v1
+    uses: {repo}/.github/workflows/python-ci.yml@{ref}
     permissions: {{ contents: read }}
     with: {{ mlrelease-version: "{version}" }}
   release:
-    if: github.event_name == 'push'
+    if: github.event_name != 'pull_request'
     needs: ci
-    uses: contoso/mlrelease/.github/workflows/release.yml@v1
-    permissions: {{ contents: write, id-token: write }}
+    uses: {repo}/.github/workflows/release.yml@{ref}
+    permissions: {{ contents: write, id-token: write, attestations: write }}
     with:
       mlrelease-version: "{version}"
       environment: release # the publish jobs' environment: Azure sees repo:OWNER/REPO:environment:release
       # To publish to Azure without secrets (docs: how-to/azure-keyless), add the IDs (not secrets):
       # azure-client-id: "<client ID of the Entra app>"
       # azure-tenant-id: "<tenant ID>"
+  # The one check to require in branch protection: fails unless every job succeeded or was skipped.
+  all-green:
+    if: always()
+    needs: [ci, release]
+    runs-on: ubuntu-latest
+    permissions: {{}}
+    steps:
+      - env: {{ RESULTS: "${{{{ toJSON(needs.*.result) }}}}" }}
+        run: jq -e 'all(.[]; . == "success" or . == "skipped")' <<< "$RESULTS"
+"""
+DEPENDABOT = """\
+# Keeps the SHA-pinned actions and the reusable workflows' tag current. Added by `mlrelease init`.
+version: 2
+updates:
+  - package-ecosystem: github-actions
+    directory: /
+    schedule:
+      interval: weekly
+    groups:
+      actions:
+        patterns: ["*"]
 """
 GITIGNORE_LINES = (".nox/", "dist/", ".mlrelease/", "build/")
 
@@ -186,7 +219,9 @@ def _dockerfile_text() -> str:
     )
 
 
-def plan_init(root: Path, *, force: bool = False, dockerfile: bool = False) -> InitPlan:
+def plan_init(
+    root: Path, *, force: bool = False, dockerfile: bool = False, workflows_repo: str | None = None
+) -> InitPlan:
     """Every change ``init`` would make in ``root``, computed without touching anything."""
     if not (root / "pyproject.toml").is_file():
         raise EnvironmentProblem(
@@ -204,8 +239,13 @@ def plan_init(root: Path, *, force: bool = False, dockerfile: bool = False) -> I
     for result in (
         _noxfile_change(root, force=force),
         _file_change(
-            root, WORKFLOW_PATH, caller_workflow(), "CI and release workflow", force=force
+            root,
+            WORKFLOW_PATH,
+            caller_workflow(workflows_repo=workflows_repo),
+            "CI and release workflow",
+            force=force,
         ),
+        _dependabot_change(root),
     ):
         if result[0]:
             plan.changes.append(result[0])
@@ -236,8 +276,44 @@ def plan_init(root: Path, *, force: bool = False, dockerfile: bool = False) -> I
     return plan
 
 
-def caller_workflow() -> str:
-    return CALLER_WORKFLOW.format(version=__version__)
+def workflows_repo_setting(value: str | None = None) -> tuple[str, str]:
+    """(``OWNER/REPO``, ref) of the reusable workflows: ``value``, else $MLRELEASE_WORKFLOWS_REPO,
+    else the default; ``OWNER/REPO[@REF]``, the ref defaulting to ``v1``."""
+    import os
+
+    text = (value or os.environ.get(WORKFLOWS_REPO_ENV) or DEFAULT_WORKFLOWS_REPO).strip()
+    if not _WORKFLOWS_REPO.match(text):
+        source = "--workflows-repo" if value else WORKFLOWS_REPO_ENV
+        raise ConfigError(
+            [
+                Problem(
+                    file=source,
+                    key="",
+                    message=f"{text!r} is not OWNER/REPO or OWNER/REPO@REF",
+                    hint="e.g. --workflows-repo my-org/mlrelease@v1",
+                )
+            ]
+        )
+    repo, _, ref = text.partition("@")
+    return repo, ref or "v1"
+
+
+def caller_workflow(branch: str = "main", workflows_repo: str | None = None) -> str:
+    repo, ref = workflows_repo_setting(workflows_repo)
+    return CALLER_WORKFLOW.format(version=__version__, branch=branch, repo=repo, ref=ref)
+
+
+def _dependabot_change(root: Path) -> tuple[Change | None, str]:
+    """Add .github/dependabot.yml for the actions; an existing one is never rewritten."""
+    path = root / DEPENDABOT_PATH
+    if not path.exists():
+        return Change(DEPENDABOT_PATH, None, DEPENDABOT, "keep the pinned actions current"), ""
+    if "github-actions" in path.read_text(encoding="utf-8"):
+        return None, ""
+    return None, (
+        f"{DEPENDABOT_PATH} has no github-actions entry: add one (package-ecosystem: "
+        "github-actions, directory: /) to keep the pinned actions current"
+    )
 
 
 def unified_diff(change: Change) -> str:
@@ -331,7 +407,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     root: Path = (args.dir or getattr(args, "project", None) or Path()).resolve()
     if not root.is_dir():
         raise EnvironmentProblem(f"{root} is not a directory", hint="pass the repository directory")
-    plan = plan_init(root, force=args.force, dockerfile=args.dockerfile)
+    plan = plan_init(
+        root,
+        force=args.force,
+        dockerfile=args.dockerfile,
+        workflows_repo=getattr(args, "workflows_repo", None),
+    )
     for line in explain(plan.detected):
         console.out(f"  {line}")
     for line in plan.skipped:

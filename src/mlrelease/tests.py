@@ -6,6 +6,7 @@ floor is ``test.coverage-min`` and markers in ``test.exclude-markers`` are desel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from mlrelease.project import Project, available_pythons, matrix_pythons
@@ -16,7 +17,10 @@ def _percent(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def tests_plan(project: Project, python: str) -> StagePlan:
+def tests_plan(project: Project, python: str, extra: Sequence[str] = ()) -> StagePlan:  # noqa: PT028
+    """pytest for ``python``; ``extra`` (the session's posargs, e.g. ``-m gpu``) goes last among
+    the options, so a ``-m`` there replaces the one ``exclude-markers`` makes (pytest keeps the
+    last)."""
     cfg = project.config.test
     tools = project.config.tools
     paths = existing(project, list(cfg.paths))
@@ -42,7 +46,7 @@ def tests_plan(project: Project, python: str) -> StagePlan:
     if cfg.workers:
         requirements.append(tools.requirement("pytest-xdist"))
         argv += ["-n", str(cfg.workers)]
-    argv += [*cfg.pytest_args, *paths]
+    argv += [*cfg.pytest_args, *extra, *paths]
     return StagePlan(
         stage="tests",
         python=python,

@@ -23,6 +23,10 @@ from mlrelease.runner import run
 
 # Commit types that make a release, as PSR's conventional parser counts them.
 BUMP_TYPES = {"feat": "minor", "fix": "patch", "perf": "patch"}
+# Every type PSR's conventional parser accepts (the changelog lists them; only BUMP_TYPES release).
+CONVENTIONAL_TYPES = (
+    "feat", "fix", "perf", "build", "chore", "ci", "docs", "style", "refactor", "test", "revert",
+)  # fmt: skip
 _HEADER_RE = re.compile(
     r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()]*)\))?(?P<bang>!)?: (?P<subject>.+)$"
 )

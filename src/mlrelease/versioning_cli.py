@@ -1,7 +1,7 @@
 """Handlers of ``mlrelease version`` and ``mlrelease release`` (parsing lives in :mod:`mlrelease.cli`).
 
 Results go to stdout (``--json`` for machines), progress to stderr. On GitHub Actions the result is
-also written to ``$GITHUB_OUTPUT`` (``version``, ``tag``, ``released``) and the step summary.
+also written to ``$GITHUB_OUTPUT`` (``version``, ``tag``, ``released``, ``prerelease``) and the step summary.
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ def _github_output(values: dict[str, str]) -> None:
     with Path(target).open("a", encoding="utf-8") as fh:
         for key, value in values.items():
             fh.write(f"{key}={value}\n")
+
+
+def _prerelease(version: str | None) -> str:
+    """``"true"`` when ``version`` is a prerelease (1.3.0rc1), else ``"false"`` (also for none)."""
+    from mlrelease.versioning import parse_version
+
+    return "true" if version and parse_version(version).is_prerelease else "false"
 
 
 def cmd_version(args: argparse.Namespace) -> int:
@@ -65,7 +72,15 @@ def _verify_tag(project: Any, *, as_json: bool) -> int:
             f"tag {result['tag']} matches tag-format and the package version "
             f"{result['version']} (checked: {result['checked']})"
         )
-    _github_output({"version": result["version"], "tag": result["tag"]})
+    # A tag pushed by hand is a release made outside CI: this run publishes it (released=true).
+    _github_output(
+        {
+            "version": result["version"],
+            "tag": result["tag"],
+            "released": "true",
+            "prerelease": _prerelease(result["version"]),
+        }
+    )
     return EXIT_OK
 
 
@@ -87,7 +102,14 @@ def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json
 
     at_head = release_version_at_head(project)
     tag = format_tag(project.config.version.tag_format, at_head) if at_head else ""
-    _github_output({"version": at_head or "", "tag": tag, "released": "false"})
+    _github_output(
+        {
+            "version": at_head or "",
+            "tag": tag,
+            "released": "false",
+            "prerelease": _prerelease(at_head),
+        }
+    )
     return EXIT_OK
 
 
@@ -130,5 +152,12 @@ def cmd_release(args: argparse.Namespace) -> int:
     console.step_summary(
         f"### Released {nxt.next_version}\n\nTag `{nxt.tag}` on `{data['commit'][:8]}`, {where}."
     )
-    _github_output({"version": nxt.next_version or "", "tag": nxt.tag or "", "released": "true"})
+    _github_output(
+        {
+            "version": nxt.next_version or "",
+            "tag": nxt.tag or "",
+            "released": "true",
+            "prerelease": _prerelease(nxt.next_version),
+        }
+    )
     return EXIT_OK

@@ -20,7 +20,7 @@ AUDIENCE = "api://AzureADTokenExchange"
 # (tests/unit/test_doctor.py holds this in agreement with .github/workflows.)
 REUSABLE_PERMISSIONS: dict[str, dict[str, str]] = {
     "python-ci.yml": {"contents": "read"},
-    "release.yml": {"contents": "write", "id-token": "write"},
+    "release.yml": {"contents": "write", "id-token": "write", "attestations": "write"},
 }
 # Reusable workflows whose jobs log in to Azure (and so present a subject).
 AZURE_WORKFLOWS = ("release.yml",)
@@ -198,7 +198,8 @@ def derive_subjects(
                     f"identity credential matching claims['sub'] against repo:{repo}:ref:refs/tags/v*",
                 )
             )
-        only_push = "event_name == 'push'" in job.condition.replace('"', "'")
+        cond = job.condition.replace('"', "'")
+        only_push = "event_name == 'push'" in cond or "event_name != 'pull_request'" in cond
         if "pull_request" in job.triggers and not only_push:
             add(
                 f"repo:{repo}:pull_request",

@@ -320,4 +320,4 @@ def test_written_caller_matches_the_documented_caller() -> None:
         mine = ours["jobs"][name]
         for key in ("uses", "permissions", "if", "needs"):
             assert mine.get(key) == job.get(key), (name, key)
-        assert set(mine["with"]) <= set(job["with"])
+        assert set(mine.get("with", {})) <= set(job.get("with", {}))

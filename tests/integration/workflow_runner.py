@@ -7,7 +7,8 @@ through `bash -eo pipefail` in the job's working directory. The `uses:` steps it
 way the action would on a runner, with local parts: checkout = fetch and check out the ref from the
 (bare, local) remote; upload/download-artifact = a directory per artifact name (a name that does
 not match fails, as on GitHub); the setup action = the dev venv's mlrelease and nox with the
-environment the action exports. Anything else (azure/login, Pages) must be switched off by its
+environment the action exports; attest-build-provenance = its subjects checked and recorded.
+Anything else (azure/login, Pages) must be switched off by its
 `if:` in a local run, or the run fails.
 """
 
@@ -104,6 +105,8 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
         .replace("{{", "{")
         .replace("}}", "}")
     ),
+    "startswith": lambda a, b: _text(a).lower().startswith(_text(b).lower()),
+    "endswith": lambda a, b: _text(a).lower().endswith(_text(b).lower()),
     "cancelled": lambda: False,
     "always": lambda: True,
 }
@@ -297,6 +300,8 @@ class Runner:
     only: set[str] | None = None  # run just these jobs (simulate a run that died after them)
     results: dict[str, dict[str, Any]] = field(default_factory=dict)
     log: list[StepRecord] = field(default_factory=list)
+    attested: list[dict[str, Any]] = field(default_factory=list)  # what attest steps would sign
+    runs_on: dict[str, Any] = field(default_factory=dict)  # each job's evaluated runs-on
 
     def declared_inputs(self) -> dict[str, Any]:
         doc = load_workflow(self.workflow)
@@ -340,6 +345,11 @@ class Runner:
         return {k: _text(render(v["value"], jobs_ctx)) for k, v in outputs.items()}
 
     def _run_job(self, job_id: str, job: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
+        # The runner GitHub would pick: a label, a list of labels or a group (fromJSON of inputs).
+        runs_on = render(job.get("runs-on"), ctx)
+        assert isinstance(runs_on, (str, list, dict)), f"{job_id}: runs-on {runs_on!r}"
+        assert runs_on, f"{job_id}: runs-on is empty"
+        self.runs_on[job_id] = runs_on
         matrix = job.get("strategy", {}).get("matrix")
         combos: list[dict[str, Any]] = [{}]
         if matrix is not None:
@@ -442,21 +452,54 @@ class Runner:
                 return
             shutil.copytree(src, dest)
         elif uses.startswith("actions/download-artifact@"):
-            src = self.artifacts / _text(with_["name"])
-            if not src.is_dir():
-                raise JobFailed(job_id, uses, f"no artifact named {src.name}")
-            shutil.copytree(src, Path(_text(with_["path"])), dirs_exist_ok=True)
-        elif uses.startswith("actions/upload-pages-artifact@"):
+            self._download(job_id, uses, with_)
+        elif uses.startswith("actions/attest-build-provenance@"):
+            self._attest(job_id, uses, with_)
+        elif uses.startswith(("actions/upload-pages-artifact@", "actions/deploy-pages@")):
+            self._pages(job_id, uses, with_)
+        else:
+            raise JobFailed(job_id, uses, "no local stand-in: switch this step off with its `if:`")
+
+    def _download(self, job_id: str, uses: str, with_: dict[str, Any]) -> None:
+        dest = Path(_text(with_["path"]))
+        if "pattern" in with_:
+            # By pattern: every match (merge-multiple), and no match downloads nothing, as v4 does.
+            for src in sorted(self.artifacts.glob(_text(with_["pattern"]))):
+                shutil.copytree(src, dest, dirs_exist_ok=True)
+            return
+        src = self.artifacts / _text(with_["name"])
+        if not src.is_dir():
+            raise JobFailed(job_id, uses, f"no artifact named {src.name}")
+        shutil.copytree(src, dest, dirs_exist_ok=True)
+
+    def _pages(self, job_id: str, uses: str, with_: dict[str, Any]) -> None:
+        if uses.startswith("actions/upload-pages-artifact@"):
             dest = self.artifacts / "github-pages"  # the artifact name the action uses
             shutil.rmtree(dest, ignore_errors=True)
             shutil.copytree(self.workspace / _text(with_["path"]), dest)
-        elif uses.startswith("actions/deploy-pages@"):
-            # GitHub Pages itself has no local stand-in: check what it would deploy, record it.
-            if not (self.artifacts / "github-pages" / "index.html").is_file():
-                raise JobFailed(job_id, uses, "no github-pages artifact with an index.html")
-            self.log.append(StepRecord(job_id, uses, ran=False))
+            return
+        # GitHub Pages itself has no local stand-in: check what it would deploy, record it.
+        if not (self.artifacts / "github-pages" / "index.html").is_file():
+            raise JobFailed(job_id, uses, "no github-pages artifact with an index.html")
+        self.log.append(StepRecord(job_id, uses, ran=False))
+
+    def _attest(self, job_id: str, uses: str, with_: dict[str, Any]) -> None:
+        """Sigstore and the attestations API have no local stand-in: check the subjects the action
+        would attest (files that exist, or a name with a sha256 digest) and record them."""
+        if "subject-path" in with_:
+            pattern = _text(with_["subject-path"])
+            where = Path(pattern)
+            files = sorted(p for p in where.parent.glob(where.name) if p.is_file())
+            if not files:
+                raise JobFailed(job_id, uses, f"no file matches subject-path {pattern}")
+            subjects = [f.name for f in files]
         else:
-            raise JobFailed(job_id, uses, "no local stand-in: switch this step off with its `if:`")
+            name, digest = _text(with_.get("subject-name")), _text(with_.get("subject-digest"))
+            if not name or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+                raise JobFailed(job_id, uses, f"bad subject {name!r} {digest!r}")
+            subjects = [f"{name}@{digest}"]
+        self.attested.append({"job": job_id, "subjects": subjects, **with_})
+        self.log.append(StepRecord(job_id, uses, ran=False, output="\n".join(subjects)))
 
     def _checkout(self, ref: str, env: dict[str, str]) -> None:
         def git(*args: str) -> None:

@@ -43,7 +43,7 @@ jobs:
     if: github.event_name == 'push'
     needs: ci
     uses: contoso/mlrelease/.github/workflows/release.yml@v1
-    permissions: { contents: write, id-token: write }
+    permissions: { contents: write, id-token: write, attestations: write }
     with:
       mlrelease-version: "1.0.0"
 """
@@ -136,7 +136,10 @@ def test_doctor_pull_request_subject_when_azure_runs_on_pull_requests(
 def test_doctor_flags_missing_permissions_and_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    caller = CALLER.replace("{ contents: write, id-token: write }", "{ contents: write }")
+    caller = CALLER.replace(
+        "{ contents: write, id-token: write, attestations: write }",
+        "{ contents: write, attestations: write }",
+    )
     root = _repo(tmp_path, "https://github.com/contoso/ml-drift.git", caller)
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     code = main(["doctor", "--project", str(root)])

@@ -33,6 +33,7 @@ _SECRET_NOT = {
             {"pattern": r"^[a-z2-7]{52}$"},
             {"pattern": r"^[A-Za-z0-9]{84}$"},
             {"pattern": r"://[^/@\s:]+:[^/@\s]+@"},
+            {"pattern": r"[hH][tT][tT][pP][sS]?://[^/@\s:]+@"},
         ]
     },
 }

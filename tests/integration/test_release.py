@@ -404,3 +404,19 @@ def test_the_rollback_restores_a_changelog_written_between_plan_and_release(
     assert repo.git("rev-parse", "HEAD") == before
     assert repo.git("status", "--porcelain") == "?? CHANGELOG.md"
     assert repo.git("tag", "--list", "v0.1.1") == ""
+
+
+def test_a_token_in_the_origin_url_is_never_printed(tmp_path: Path) -> None:
+    """`https://TOKEN@host` (a token alone, no user:) in the remote URL: the fetch fails and the
+    error and the -v git output show the URL with the token masked."""
+    repo = build_repo(tmp_path, [Tag("v0.1.0"), "fix: a"])
+    token = "tok3n" + "Q8z" * 10  # no known token shape: only its place in the URL betrays it
+    repo.git("remote", "set-url", "origin", f"https://{token}@127.0.0.1:9/org/repo.git")
+    for args in (("-v", "release"), ("release",), ("-v", "release", "--dry-run")):
+        result = repo.mlrelease(*args)
+        assert token not in result.stdout + result.stderr, args
+        assert "Traceback" not in result.stderr
+        if "--dry-run" not in args:
+            refused(result, "could not fetch from origin")
+        if "-v" in args:  # -v shows git's own output, the remote URL among it: masked
+            assert "https://<hidden>@127.0.0.1:9/org/repo.git" in result.stderr, result.stderr

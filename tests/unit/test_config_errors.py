@@ -339,6 +339,20 @@ BAD: list[tuple[str, dict[str, Any], str, str, str]] = [
         "must be at least 1, got 0",
         "1 or more",
     ),
+    (
+        "upload-url-with-a-token-only",
+        {"publish": {"feed": {"upload-url": "https://tok3n-only@feed.example/upload/"}}},
+        f"{T}.publish.feed.upload-url",
+        "looks like a secret",
+        "MLRELEASE_FEED_TOKEN",
+    ),
+    (
+        "requirement-with-a-token-url",
+        {"test": {"requirements": ["pkg @ https://TOKEN@git.example/pkg.tar.gz"]}},
+        f"{T}.test.requirements[0]",
+        "looks like a secret",
+        "never store credentials",
+    ),
     # --- hostile or accidental input: never a traceback, always the key ----------------------
     (
         "huge-integer-coverage",

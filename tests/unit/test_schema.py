@@ -107,3 +107,11 @@ def test_validate_pyproject_plugin_uses_the_schema() -> None:
     }
     with pytest.raises(Exception, match="coverage-minimum"):
         validator(bad)
+
+
+def test_the_secret_patterns_of_the_schema_are_the_models() -> None:
+    from mlrelease import redact, schema
+
+    model = [p.pattern for p in redact._SECRET_PATTERNS]
+    shipped = [s["pattern"] for s in schema._SECRET_NOT["not"]["anyOf"]]
+    assert shipped == model

@@ -104,13 +104,25 @@ def repo() -> Path:
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(table=tables, tail=raw_tails)
+@given(
+    table=tables,
+    tail=raw_tails,
+    project=st.tuples(
+        st.sampled_from(["fuzz", "fuzz\n", "fuzz\r\nX-Injected: 1", "-fuzz", "fu zz"]),
+        st.sampled_from(["0.1.0", "0.1.0\n", " 0.1.0", "0.1.0\r\nX: 1", ""]),
+    ),
+)
 def test_cli_never_shows_a_traceback(
-    repo: Path, table: dict[str, Any], tail: str, monkeypatch: pytest.MonkeyPatch
+    repo: Path,
+    table: dict[str, Any],
+    tail: str,
+    project: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    doc = {"project": {"name": "fuzz", "version": "0.1.0"}, "tool": {"mlrelease": table}}
+    name, version = project
+    doc = {"project": {"name": name, "version": version}, "tool": {"mlrelease": table}}
     (repo / "pyproject.toml").write_text(tomlkit.dumps(doc) + tail)
     for argv in (["check", "--project", str(repo)], ["matrix", "--json", "--project", str(repo)]):
         out, err = io.StringIO(), io.StringIO()
@@ -120,3 +132,7 @@ def test_cli_never_shows_a_traceback(
         assert "Traceback" not in err.getvalue()
         if code == 2:
             assert "pyproject.toml" in err.getvalue()
+        if project != ("fuzz", "0.1.0"):  # a stray newline or space: refused
+            assert code == 2, (project, out.getvalue())
+            if not table and not tail:  # the only problem: named by its key
+                assert "project.name" in err.getvalue() or "project.version" in err.getvalue()

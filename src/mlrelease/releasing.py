@@ -319,6 +319,9 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
             f"the release commit could not be made, nothing was kept: {exc}",
             hint="fix the cause above and rerun",
         ) from None
+    except KeyboardInterrupt:  # Ctrl-C while writing: the files go back as they were
+        _undo(root, start, nxt.tag, snapshot)
+        raise
     data = {**plan.as_data(), "commit": git(root, "rev-parse", "HEAD")}
     if not plan.push:
         return data

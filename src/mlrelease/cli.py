@@ -138,6 +138,13 @@ def _add_release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         "--allow-noop", action="store_true", help="exit 0 when there is nothing to release"
     )
     p.add_argument("--no-push", action="store_true", help="commit and tag locally, do not push")
+    p.add_argument(
+        "--expect-sha",
+        metavar="SHA",
+        default=None,
+        help="refuse unless HEAD is this commit (the one CI tested, github.sha); "
+        "default: $MLRELEASE_EXPECT_SHA",
+    )
     _add_json(p, "the result")
     p.set_defaults(handler=_lazy("mlrelease.versioning_cli:cmd_release"))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -47,6 +48,8 @@ DEFAULT_TOOLS: dict[str, str] = {
     "python-semantic-release": "10.7.0",
 }
 
+MAX_WORKERS = 1024
+MAX_FILE_SIZE_MIB = 1024 * 1024  # 1 TiB: above any feed's limit, below any overflow
 TAG_PLACEHOLDERS = ("version", "major", "minor", "patch", "short_sha", "sha")
 PRERELEASE_TOKENS = ("a", "b", "rc", "alpha", "beta")
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -113,6 +116,12 @@ def opt(
 
 
 def _check_tag_format(value: str) -> tuple[str, str] | None:
+    if value[:1] in ("-", ".", "/"):
+        return (
+            f"must not begin with {value[:1]!r}, got {value!r} (git would read a tag beginning "
+            "with '-' as an option)",
+            'begin with a letter, a digit or {version}: e.g. "v{version}"',
+        )
     names = _PLACEHOLDER_RE.findall(value)
     if names.count("version") != 1 or any(n != "version" for n in names):
         return (
@@ -140,7 +149,7 @@ def _check_image_tag(value: str) -> tuple[str, str] | None:
             f"{hint}placeholders are {known}",
         )
     sample = _PLACEHOLDER_RE.sub("1", value)
-    if not _TAG_CHARS_RE.match(sample):
+    if not _TAG_CHARS_RE.fullmatch(sample):
         return (
             f"{value!r} does not make a valid image tag",
             "tags are 1-128 of A-Z a-z 0-9 _ . - and start with a letter, digit or _",
@@ -149,7 +158,7 @@ def _check_image_tag(value: str) -> tuple[str, str] | None:
 
 
 def _check_http_url(value: str) -> tuple[str, str] | None:
-    if not re.match(r"^https?://[^/\s]+", value):
+    if not re.fullmatch(r"https?://[^/\s]+\S*", value):
         return (
             f"must be an http(s) URL, got {value!r}",
             "write the full URL, e.g. https://host/path/",
@@ -171,7 +180,7 @@ def _check_upload_url(value: str) -> tuple[str, str] | None:
 
 
 def _check_python_version(value: str) -> tuple[str, str] | None:
-    if not _PYVER_RE.match(value):
+    if not _PYVER_RE.fullmatch(value):
         return (f"{value!r} is not a Python version of the form 3.X", 'write e.g. "3.11"')
     return None
 
@@ -186,7 +195,7 @@ def _check_relative_path(value: str) -> tuple[str, str] | None:
 
 
 def _check_name(value: str) -> tuple[str, str] | None:
-    if not _NAME_RE.match(value):
+    if not _NAME_RE.fullmatch(value):
         return (f"{value!r} is not a valid name", "use letters, digits, '.', '-' and '_'")
     return None
 
@@ -194,7 +203,7 @@ def _check_name(value: str) -> tuple[str, str] | None:
 def _check_image_name(value: str) -> tuple[str, str] | None:
     if not value:
         return ("must not be empty", 'give the repository name, e.g. "drift-detector"')
-    if not _IMAGE_NAME_RE.match(value):
+    if not _IMAGE_NAME_RE.fullmatch(value):
         return (
             f"{value!r} is not a valid image repository name",
             'use lowercase letters, digits and separators . _ - /, e.g. "ml/drift-detector"',
@@ -208,7 +217,7 @@ def _check_registry(value: str) -> tuple[str, str] | None:
             f"{value!r} must be a registry host, without scheme or path",
             'write e.g. "contosoml.azurecr.io"; the image path goes in name',
         )
-    if not _REGISTRY_RE.match(value):
+    if not _REGISTRY_RE.fullmatch(value):
         return (
             f"{value!r} is not a registry host",
             'write e.g. "contosoml.azurecr.io" or "127.0.0.1:5000"',
@@ -522,6 +531,7 @@ class FeedConfig:
         kind="int",
         key="max-file-size-mib",
         minimum=1,
+        maximum=MAX_FILE_SIZE_MIB,
     )
 
 
@@ -676,8 +686,25 @@ def _secret_check(value: str, path: str, out: _Collector) -> bool:
     return False
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _control_check(value: str, path: str, out: _Collector) -> bool:
+    """A newline, carriage return or other control character (header or argument injection)."""
+    if _CONTROL_RE.search(value):
+        out.add(
+            path,
+            f"contains a control character (newline, carriage return, tab...): {_shown(value)}",
+            'remove it; a TOML multi-line string ("""...""") keeps its trailing newline',
+        )
+        return True
+    return False
+
+
 def _run_check(f: dataclasses.Field[Any], value: Any, where: str, out: _Collector) -> bool:
-    if isinstance(value, str) and _secret_check(value, where, out):
+    if isinstance(value, str) and (
+        _secret_check(value, where, out) or _control_check(value, where, out)
+    ):
         return False
     check = f.metadata["check"]
     if check is not None:
@@ -718,20 +745,37 @@ def _parse_number(f: dataclasses.Field[Any], raw: object, path: str, out: _Colle
             "write a bare number without quotes" if isinstance(raw, str) else "",
         )
         return None
-    value = float(raw)  # type: ignore[arg-type]  # int or float, checked above
-    lo = f.metadata["minimum"] if kind != "workers" else 0
-    hi = f.metadata["maximum"]
-    if hi is not None and (value < lo or value > hi):
-        out.add(
-            path,
-            f"must be between {lo:g} and {hi:g}, got {raw}",
-            f"write a value in that range, e.g. {_leaf(path)} = {f.default:g}",
-        )
-        return None
-    if lo is not None and value < lo:
-        out.add(path, f"must be at least {lo:g}, got {raw}", f"write a value of {lo:g} or more")
+    value: int | float = raw  # type: ignore[assignment]  # int or float, checked above
+    bad = _out_of_range(f, value, path)
+    if bad:
+        out.add(path, bad[0], bad[1])
         return None
     return raw
+
+
+def _out_of_range(f: dataclasses.Field[Any], value: float, path: str) -> tuple[str, str] | None:
+    """(message, hint) when ``value`` is not finite or outside the field's bounds."""
+    kind = f.metadata["kind"]
+    if isinstance(value, float) and not math.isfinite(value):
+        return (
+            f"must be a finite number, got {value}",
+            f"write a number, e.g. {_leaf(path)} = {f.default:g}",
+        )
+    lo = f.metadata["minimum"] if kind != "workers" else 0
+    hi = f.metadata["maximum"] if kind != "workers" else MAX_WORKERS
+    if kind == "number" and hi is not None and (value < lo or value > hi):
+        return (
+            f"must be between {lo:g} and {hi:.10g}, got {_shown(value)}",
+            f"write a value in that range, e.g. {_leaf(path)} = {f.default:g}",
+        )
+    if lo is not None and value < lo:
+        return (f"must be at least {lo:g}, got {_shown(value)}", f"write a value of {lo:g} or more")
+    if hi is not None and value > hi:
+        return (
+            f"must be at most {hi:.10g}, got {_shown(value)}",
+            f"write a value of {hi:.10g} or less",
+        )
+    return None
 
 
 def _parse_str(f: dataclasses.Field[Any], raw: object, path: str, out: _Collector) -> Any:
@@ -800,7 +844,11 @@ def _parse_str_map(f: dataclasses.Field[Any], raw: object, path: str, out: _Coll
                 "put the value in quotes",
             )
             good = False
-        elif _secret_check(v, where, out):
+        elif (
+            _control_check(k, where, out)
+            or _secret_check(v, where, out)
+            or _control_check(v, where, out)
+        ):
             good = False
         elif f.name == "prerelease_branches":
             for bad in (_check_glob(k), _check_token(v)):
@@ -999,7 +1047,11 @@ def parse_config(raw: Mapping[str, object] | None, *, file: str = "pyproject.tom
                 )
             ]
         )
-    cfg = _parse_section(Config, raw, TABLE, out)
+    try:
+        cfg = _parse_section(Config, raw, TABLE, out)
+    except RecursionError:
+        out.add(TABLE, "nests arrays or tables too deeply", "flatten the deeply nested value")
+        cfg = None
     if out.problems or cfg is None:
         raise ConfigError(problems=out.problems)
     return dataclasses.replace(cfg, explicit=frozenset(out.explicit))
@@ -1029,7 +1081,48 @@ def read_pyproject(path: Path) -> dict[str, Any]:
                 )
             ]
         ) from None
+    except RecursionError:
+        key, line = _key_of_line(text, lambda s: s.count("[") + s.count("{") > 200)
+        raise ConfigError(
+            problems=[
+                Problem(
+                    str(path),
+                    key,
+                    "nests arrays or tables too deeply to be read",
+                    "flatten the deeply nested value",
+                    line,
+                )
+            ]
+        ) from None
+    except ValueError:  # an integer with more digits than Python converts
+        key, line = _key_of_line(text, lambda s: re.search(r"[0-9_]{1000,}", s) is not None)
+        raise ConfigError(
+            problems=[
+                Problem(
+                    str(path),
+                    key,
+                    "holds an integer too large to read",
+                    "write a number of a sensible size",
+                    line,
+                )
+            ]
+        ) from None
     return data
+
+
+def _key_of_line(text: str, bad: Callable[[str], bool]) -> tuple[str, int | None]:
+    """The dotted key (and line) of the first line where ``bad`` holds, for messages."""
+    table = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.fullmatch(r"\s*\[\[?\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?", line)
+        if header:
+            table = header.group(1)
+            continue
+        if bad(line):
+            lhs = line.split("=", 1)[0].strip() if "=" in line else ""
+            key = ".".join(k for k in (table, lhs) if k)
+            return (key, number)
+    return ("", None)
 
 
 def load_config(project: Path) -> Config:

@@ -212,6 +212,11 @@ def publish(
         echo(f"uploading {dist_file.filename} ({human_size(dist_file.size)})")
         landed = feed.upload(dist_file)
         outcomes.append(Outcome(dist_file, "uploaded" if landed == "upload" else landed))
+    if target.kind == "directory":  # pages from the files on disk: a killed publish converges
+        from mlrelease.dirfeed import DirectoryFeed
+
+        if isinstance(feed, DirectoryFeed):
+            feed.sync_pages(sorted({d.name for d in files}))
     problems = feed.verify(files)
     if problems:
         raise PublishError(

@@ -120,13 +120,18 @@ class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):
 class Session:
     """HTTP for one feed: optional Basic credentials for one origin, timeouts, GET retries."""
 
-    auth: tuple[str, str] | None = None
+    auth: tuple[str, str] | None = field(default=None, repr=False)  # never shown: a password
     auth_url: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     backoff: Backoff = field(default_factory=default_backoff)
     sleep: Callable[[float], None] = time.sleep
     _opener: urllib.request.OpenerDirector = field(init=False, repr=False)
     _auth_header: str | None = field(init=False, repr=False, default=None)
+
+    def __repr__(self) -> str:  # the user, never the password, and URLs without userinfo
+        user = self.auth[0] if self.auth else None
+        url = url_without_credentials(self.auth_url) if self.auth_url else None
+        return f"Session(user={user!r}, auth_url={url!r}, timeout={self.timeout!r})"
 
     def __post_init__(self) -> None:
         auth_origin = origin(self.auth_url) if self.auth_url else None

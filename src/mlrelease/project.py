@@ -171,6 +171,7 @@ def load_project(root: Path) -> Project:
                 )
             ]
         )
+    _check_name_and_version(name, static_version, version_source)
     build_system = data.get("build-system", {})
     backend = (
         build_system.get("build-backend", "setuptools.build_meta:__legacy__")
@@ -198,6 +199,32 @@ def load_project(root: Path) -> Project:
         docs_dir=docs_dir,
         test_paths=config.test.paths,
     )
+
+
+def _check_name_and_version(name: str, version: str | None, source: str) -> None:
+    """A name or version with a stray newline or space would end up in tags, paths and headers."""
+    table = "tool.poetry" if source == "poetry" else "project"
+    problems = []
+    if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?", name):
+        problems.append(
+            Problem(
+                "pyproject.toml",
+                f"{table}.name",
+                f"{name[:60]!r} is not a valid project name",
+                "use letters, digits, '.', '-' and '_', starting and ending with a letter or digit",
+            )
+        )
+    if version is not None and (not version or re.search(r"[\s\x00-\x1f\x7f]", version)):
+        problems.append(
+            Problem(
+                "pyproject.toml",
+                f"{table}.version",
+                f"{version[:60]!r} is not a valid version (it holds a space or a newline)",
+                'write a PEP 440 version without spaces or newlines, e.g. "1.2.0"',
+            )
+        )
+    if problems:
+        raise ConfigError(problems=problems)
 
 
 def detect_dynamic_version_tool(data: dict[str, Any]) -> str:

@@ -4,12 +4,19 @@ Plan, then run: :func:`plan_steps` checks the repository and returns the steps a
 ``--dry-run`` prints them and stops. The push is atomic (``git push --atomic`` of the branch and the
 tag together) so the remote never holds a tag for a commit it does not have; if the push is
 rejected, the local release commit and tag are undone and the error says the upstream moved.
+
+A failed release never touches a file it did not write: the undo moves HEAD and the index back
+(``git reset --mixed``, never ``--hard``) and puts back the exact bytes of each file it stamped or
+changelogged. A file the release would write that git does not track (an untracked or ignored
+``CHANGELOG.md``) is refused up front. In CI, ``--expect-sha`` (``MLRELEASE_EXPECT_SHA``) pins the
+release to the commit that was tested: a branch tip that moved since is refused.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,6 +128,60 @@ def check_upstream(project: Project, branch: str, *, fetch: bool) -> None:
         )
 
 
+def check_expected_commit(project: Project, expect_sha: str) -> None:
+    """Refuse unless HEAD is ``expect_sha`` (the commit CI tested), or that commit's own release
+    commit (a rerun of the workflow after the release was pushed)."""
+    root = project.root
+    if not re.fullmatch(r"[0-9a-fA-F]{7,64}", expect_sha):
+        raise ReleaseError(
+            f"--expect-sha {expect_sha[:80]!r} is not a commit SHA",
+            hint="pass the hexadecimal SHA CI tested, e.g. --expect-sha $GITHUB_SHA",
+        )
+    wanted = git(root, "rev-parse", "--verify", "--quiet", f"{expect_sha}^{{commit}}", check=False)
+    if not wanted:
+        raise ReleaseError(
+            f"--expect-sha {expect_sha[:40]!r} is not a commit of this repository",
+            hint="pass the full SHA CI tested (github.sha); fetch with fetch-depth: 0",
+        )
+    head = git(root, "rev-parse", "HEAD")
+    if head == wanted:
+        return
+    parent = git(root, "rev-parse", "--verify", "--quiet", "HEAD^", check=False)
+    subject = git(root, "log", "-1", "--format=%s", "HEAD")
+    tags = git(root, "tag", "--points-at", "HEAD", check=False)
+    if parent == wanted and subject.startswith("chore(release): ") and tags:
+        return  # a rerun: HEAD is the release commit made on top of the tested commit
+    raise ReleaseError(
+        f"the branch moved since CI tested {wanted[:12]}: HEAD is {head[:12]}; a release must be "
+        "cut from the commit that was tested, nothing was changed",
+        hint="the push of the newer commit starts its own run, which releases it after its "
+        "tests; or rerun the release on the new commit",
+    )
+
+
+def check_untracked_outputs(project: Project, paths: list[str]) -> None:
+    """Refuse when a file the release writes exists but git does not track it (untracked or
+    ignored): the release commit would not hold it and a rollback could lose its text."""
+    root = project.root
+    for path in paths:
+        if not (root / path).exists():
+            continue
+        if git(root, "ls-files", "--", path, check=False):
+            continue
+        ignored = (
+            run(
+                ["git", "check-ignore", "-q", "--", path], cwd=root, check=False, quiet=True
+            ).returncode
+            == 0
+        )
+        raise ReleaseError(
+            f"{path} exists but is {'ignored' if ignored else 'not tracked'} by git; the release "
+            "writes it and commits it, so it must be committed first; nothing was changed",
+            hint=f"git add {'-f ' if ignored else ''}{path} && git commit -m 'docs: add {path}', "
+            "then rerun",
+        )
+
+
 def explicit_version(project: Project, text: str, branch: str) -> NextVersion:
     """``--as X.Y.Z``: valid, not local, greater than the last release, not yet tagged."""
     root = project.root
@@ -169,12 +230,15 @@ def plan_steps(
     prerelease: bool = False,
     push: bool = True,
     dry_run: bool = False,
+    expect_sha: str | None = None,
 ) -> ReleasePlan | NextVersion:
     """The checked release plan, or the :class:`NextVersion` saying there is nothing to release."""
     from mlrelease import semrel
 
     semrel.refuse_own_psr_config(project)
     branch = check_repository(project)
+    if expect_sha:
+        check_expected_commit(project, expect_sha)
     if push:
         check_upstream(project, branch, fetch=not dry_run)
     if as_version:
@@ -186,6 +250,7 @@ def plan_steps(
     version = nxt.next_version
     stamps = stamp_targets(project)
     changelog = project.config.version.changelog
+    check_untracked_outputs(project, [changelog, *sorted({p for p, _ in stamps})])
     message = f"chore(release): {version}"
     remote_ref = f"refs/heads/{branch}"
     steps = []
@@ -236,6 +301,8 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
     assert nxt.tag is not None  # noqa: S101 - plan_steps guarantees it
     start = git(root, "rev-parse", "HEAD")
     env = _identity_env(root)
+    written = sorted({p for p, _ in plan.stamps} | {plan.changelog})
+    snapshot = {p: _read_bytes(root / p) for p in written}
     try:
         for path, key in plan.stamps:
             echo(f"stamping {nxt.next_version} into {path} ({key})")
@@ -243,15 +310,18 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
         today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
         echo(f"updating {plan.changelog}")
         update_changelog(root / plan.changelog, nxt.next_version, today, nxt.commits)
-        run(["git", "add", "--", *sorted({p for p, _ in plan.stamps} | {plan.changelog})], cwd=root)
+        run(["git", "add", "--", *written], cwd=root)
         run(["git", "commit", "--quiet", "-m", plan.message], cwd=root, env=env)
         run(["git", "tag", "-a", nxt.tag, "-m", f"Release {nxt.next_version}"], cwd=root, env=env)
     except (MlreleaseError, OSError) as exc:
-        _undo(root, start, nxt.tag)
+        _undo(root, start, nxt.tag, snapshot)
         raise ReleaseError(
             f"the release commit could not be made, nothing was kept: {exc}",
             hint="fix the cause above and rerun",
         ) from None
+    except KeyboardInterrupt:  # Ctrl-C while writing: the files go back as they were
+        _undo(root, start, nxt.tag, snapshot)
+        raise
     data = {**plan.as_data(), "commit": git(root, "rev-parse", "HEAD")}
     if not plan.push:
         return data
@@ -266,7 +336,7 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
     ]
     result = run(argv, cwd=root, check=False)
     if result.returncode != 0:
-        _undo(root, start, nxt.tag)
+        _undo(root, start, nxt.tag, snapshot)
         output = (result.stdout + result.stderr).lower()
         moved = any(
             w in output
@@ -296,6 +366,22 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
     return data
 
 
-def _undo(root: Path, start: str, tag: str) -> None:
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+
+
+def _undo(root: Path, start: str, tag: str, snapshot: dict[str, bytes | None]) -> None:
+    """Drop the local tag, move HEAD and the index back to ``start`` and put back exactly the
+    files the release wrote (their bytes before it; removed when it created them). Never
+    ``reset --hard``: every other file in the working tree, tracked or not, stays as it is."""
     run(["git", "tag", "-d", tag], cwd=root, check=False, quiet=True)
-    run(["git", "reset", "--quiet", "--hard", start], cwd=root, check=False, quiet=True)
+    run(["git", "reset", "--quiet", "--mixed", start], cwd=root, check=False, quiet=True)
+    for rel, data in snapshot.items():
+        path = root / rel
+        if data is None:
+            path.unlink(missing_ok=True)
+        elif _read_bytes(path) != data:
+            path.write_bytes(data)

@@ -16,7 +16,10 @@ from typing import Any
 from mlrelease import config as c
 
 SCHEMA_ID = "https://mlrelease.invalid/schema/tool-mlrelease.json"
-MODEL_ONLY_CHECKS = ("duplicate image names (registry + name)",)
+MODEL_ONLY_CHECKS = (
+    "duplicate image names (registry + name)",
+    "non-finite numbers (nan, inf): JSON has no NaN, and a NaN compares false with every bound",
+)
 
 # Regexes mirroring the field checks in config.py (JSON-schema dialect: ECMA 262).
 _SECRET_NOT = {
@@ -30,16 +33,19 @@ _SECRET_NOT = {
             {"pattern": r"^[a-z2-7]{52}$"},
             {"pattern": r"^[A-Za-z0-9]{84}$"},
             {"pattern": r"://[^/@\s:]+:[^/@\s]+@"},
+            {"pattern": r"[hH][tT][tT][pP][sS]?://[^/@\s:]+@"},
         ]
     },
 }
 _TAG_RE = r"^[A-Za-z0-9_{][A-Za-z0-9_.{}-]{0,127}$"
 _CHECK_PATTERNS: dict[Any, dict[str, Any]] = {
-    c._check_tag_format: {"pattern": r"^[A-Za-z0-9._/-]*\{version\}[A-Za-z0-9._/-]*$"},
+    c._check_tag_format: {
+        "pattern": r"^([A-Za-z0-9_][A-Za-z0-9._/-]*)?\{version\}[A-Za-z0-9._/-]*$"
+    },
     c._check_python_version: {"pattern": r"^3\.[0-9]{1,2}$"},
-    c._check_http_url: {"pattern": r"^https?://[^/\s]+"},
+    c._check_http_url: {"pattern": r"^https?://[^/\s]+\S*$"},
     c._check_upload_url: {
-        "pattern": r"^https?://[^/\s]+",
+        "pattern": r"^https?://[^/\s]+\S*$",
         "not": {"pattern": r"/(simple|\+simple)/?$"},
     },
     c._check_relative_path: {"minLength": 1, "not": {"pattern": r"(^/|(^|/)\.\.(/|$))"}},
@@ -60,10 +66,16 @@ _CHECK_PATTERNS: dict[Any, dict[str, Any]] = {
 }
 
 
+# No control character in any string (a newline or CR would inject headers or arguments). The
+# model's regexes use fullmatch; JSON schema validators differ on whether "$" matches before a
+# final newline, so this guard says it explicitly.
+_CONTROL_NOT = {"not": {"pattern": "[\\x00-\\x1f\\x7f]"}}
+
+
 def _with_secret_guard(schema: dict[str, Any]) -> dict[str, Any]:
     if "not" in schema:
-        return {"allOf": [schema, _SECRET_NOT]}
-    return {**schema, **_SECRET_NOT}
+        return {"allOf": [schema, _SECRET_NOT, _CONTROL_NOT]}
+    return {**schema, "allOf": [_SECRET_NOT, _CONTROL_NOT]}
 
 
 def _string_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
@@ -89,16 +101,22 @@ def _map_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
         return {
             "type": "object",
             "additionalProperties": {"enum": list(c.PRERELEASE_TOKENS)},
-            "propertyNames": {"pattern": r"^[^/ ][^ ]*$"},
+            "propertyNames": {"pattern": r"^[^/ ][^ ]*$", **_CONTROL_NOT},
         }
-    return {"type": "object", "additionalProperties": _with_secret_guard({"type": "string"})}
+    return {
+        "type": "object",
+        "additionalProperties": _with_secret_guard({"type": "string"}),
+        "propertyNames": _CONTROL_NOT,
+    }
 
 
 _KIND_SCHEMAS: dict[str, Any] = {
     "bool": lambda f: {"type": "boolean"},
     "int": _number_schema,
     "number": _number_schema,
-    "workers": lambda f: {"oneOf": [{"type": "integer", "minimum": 0}, {"const": "auto"}]},
+    "workers": lambda f: {
+        "oneOf": [{"type": "integer", "minimum": 0, "maximum": c.MAX_WORKERS}, {"const": "auto"}]
+    },
     "str": _string_schema,
     "str?": _string_schema,
     "enum": lambda f: {"enum": list(f.metadata["choices"])},

@@ -125,6 +125,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         prerelease=args.prerelease,
         push=not args.no_push,
         dry_run=args.dry_run,
+        expect_sha=(args.expect_sha or os.environ.get("MLRELEASE_EXPECT_SHA", "")).strip(),
     )
     if not isinstance(plan, ReleasePlan):
         return _nothing_to_release(project, plan, allow_noop=args.allow_noop, as_json=args.json)

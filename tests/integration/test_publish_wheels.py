@@ -8,6 +8,7 @@ release tag, with real sdists and wheels of a tiny project (built once, cached).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -440,3 +441,23 @@ def test_azure_feed_credential_is_an_entra_token_for_azure_devops(
     assert cred.password == token
     assert "ManagedIdentityCredential" in cred.source
     assert resources == ["499b84ac-1321-427f-aa17-267ca6975798"]
+
+
+def test_on_github_actions_json_stdout_has_no_secret_and_no_add_mask(tmp_path: Path) -> None:
+    """`::add-mask::` goes to stderr (the runner reads workflow commands there too): stdout, which
+    `--json` pipes or redirects into a file, parses as JSON and never holds the token."""
+    canary = "canary-3d9f1a7c5e2b4c68b0a1f4e7d2c9b3a6"
+    with fs.pypiserver(tmp_path / "srv", password=canary) as feed:
+        project = make_project(tmp_path / "proj", feed, files=[PY3])
+        for args in (("publish", "wheels", "--json"), ("publish", "wheels", "--json", "--dry-run")):
+            result = run_publish(project, *args, token=canary, GITHUB_ACTIONS="true")
+            assert result.returncode == 0, result.stderr
+            data = json.loads(result.stdout)
+            assert [f["file"] for f in data["files"]] == [PY3]
+            assert canary not in result.stdout
+            assert "::add-mask::" not in result.stdout
+            # The runner still gets the mask command, on stderr; nothing else there leaks.
+            assert f"::add-mask::{canary}" in result.stderr.splitlines()
+            rest = [ln for ln in result.stderr.splitlines() if not ln.startswith("::add-mask::")]
+            assert not [ln for ln in rest if canary in ln]
+        assert feed.listing("tinypkg") == [PY3]

@@ -279,3 +279,144 @@ def test_refuses_own_semantic_release_table(tmp_path: Path) -> None:
     stderr = refused(repo.mlrelease("release"), "tool.semantic_release", code=2)
     assert "tag_format -> tag-format" in stderr
     assert "major_on_zero -> major-on-zero" in stderr
+
+
+# --- a failed release never changes a user's file; CI releases the commit it tested -------------
+
+USER_CHANGELOG = b"# My own notes\n\nhand-written, never committed \xe2\x9c\x8d\n"
+
+
+def test_an_untracked_changelog_is_refused_up_front_and_left_byte_identical(
+    tmp_path: Path,
+) -> None:
+    repo = build_repo(tmp_path, [Tag("v0.1.0"), "fix: a"])
+    changelog = repo.path / "CHANGELOG.md"
+    changelog.write_bytes(USER_CHANGELOG)
+    stderr = refused(repo.mlrelease("release"), "CHANGELOG.md exists but is not tracked by git")
+    assert "git add CHANGELOG.md && git commit" in stderr
+    assert changelog.read_bytes() == USER_CHANGELOG
+    assert repo.remote_tag_commit("v0.1.1") == ""
+    assert repo.git("tag", "--list", "v0.1.1") == ""
+    # An ignored changelog too: the hint says how to add it anyway.
+    (repo.path / ".git" / "info" / "exclude").write_text("CHANGELOG.md\n", encoding="utf-8")
+    refused(repo.mlrelease("release"), "CHANGELOG.md exists but is ignored by git", "git add -f")
+    assert changelog.read_bytes() == USER_CHANGELOG
+
+
+def test_a_rejected_push_restores_every_file_and_keeps_untracked_ones(tmp_path: Path) -> None:
+    """The push is rejected (a colleague pushed meanwhile): the rollback puts back the changelog
+    and the stamped files, and never touches an untracked or ignored file."""
+    repo = build_repo(tmp_path, [Tag("v0.1.0"), "fix: a"])
+    (repo.path / "CHANGELOG.md").write_bytes(USER_CHANGELOG)
+    repo.git("add", "CHANGELOG.md")
+    repo.git("commit", "-q", "-m", "docs: changelog")
+    repo.git("push", "-q", "origin", "main")
+    notes = repo.path / "notes.txt"  # untracked
+    notes.write_bytes(b"draft \x00 binary-ish\n")
+    (repo.path / ".git" / "info" / "exclude").write_text("*.local\n", encoding="utf-8")
+    secret = repo.path / "settings.local"  # ignored
+    secret.write_bytes(b"user=me\n")
+    tracked = {
+        p: (repo.path / p).read_bytes()
+        for p in ("CHANGELOG.md", "pyproject.toml", "src/demo_pkg/__init__.py")
+    }
+    other = repo.clone(tmp_path / "other")
+    hook = repo.path / ".git" / "hooks" / "pre-push"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE\n"
+        f"cd '{other.path}' && git commit -q --allow-empty -m 'fix: concurrent' "
+        "&& git push -q origin main\n",
+        encoding="utf-8",
+    )
+    hook.chmod(0o755)
+    before = repo.git("rev-parse", "HEAD")
+    refused(repo.mlrelease("release"), "the upstream moved", "nothing was pushed")
+    assert notes.read_bytes() == b"draft \x00 binary-ish\n"
+    assert secret.read_bytes() == b"user=me\n"
+    for path, data in tracked.items():
+        assert (repo.path / path).read_bytes() == data, path
+    assert repo.git("rev-parse", "HEAD") == before
+    assert repo.git("tag", "--list", "v0.1.1") == ""
+    assert repo.git("status", "--porcelain") == "?? notes.txt"
+    assert repo.remote_tag_commit("v0.1.1") == ""
+
+
+def test_expect_sha_releases_the_tested_commit_and_refuses_a_moved_tip(tmp_path: Path) -> None:
+    repo = build_repo(tmp_path, [Tag("v0.1.0"), "fix: a"])
+    tested = repo.git("rev-parse", "HEAD")
+    # Another clone pushes a commit after CI tested `tested`; the release job checks out the tip.
+    other = repo.clone(tmp_path / "other")
+    other.commit("feat: untested")
+    other.git("push", "-q", "origin", "main")
+    repo.git("pull", "-q", "--ff-only", "origin", "main")
+    stderr = refused(
+        repo.mlrelease("release", "--expect-sha", tested),
+        f"the branch moved since CI tested {tested[:12]}",
+        "nothing was changed",
+    )
+    assert "Traceback" not in stderr
+    assert repo.remote_tag_commit("v0.1.1") == ""
+    assert repo.remote_tag_commit("v0.2.0") == ""
+    assert repo.git("tag", "--list", "v0.*") == "v0.1.0"
+    # The same through the environment (what release.yml sets from github.sha).
+    refused(
+        repo.mlrelease("release", env={"MLRELEASE_EXPECT_SHA": tested}),
+        "the branch moved since CI tested",
+    )
+    refused(repo.mlrelease("release", "--expect-sha=--upload-pack=x"), "is not a commit SHA")
+    # The run for the new tip releases it; a rerun of that run (same github.sha, now under the
+    # release commit) releases nothing and succeeds.
+    tip = repo.git("rev-parse", "HEAD")
+    ok(repo.mlrelease("release", "--expect-sha", tip))
+    head = released(repo, "v0.2.0")
+    assert repo.git("rev-parse", "HEAD^") == tip
+    out = ok(repo.mlrelease("release", "--allow-noop", "--expect-sha", tip))
+    assert "v0.2.0" in out or "nothing to release" in out
+    assert repo.remote_git("rev-parse", "main") == head
+
+
+def test_the_rollback_restores_a_changelog_written_between_plan_and_release(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file appears after the up-front check (plan, then execute); the push is rejected: the
+    rollback puts back the user's bytes (a `git reset --hard` deleted the file)."""
+    from mlrelease.errors import ReleaseError
+    from mlrelease.project import load_project
+    from mlrelease.releasing import ReleasePlan, execute, plan_steps
+    from tests.integration.gitrepo import GIT_ENV
+
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    repo = build_repo(tmp_path, [Tag("v0.1.0"), "fix: a"])
+    other = repo.clone(tmp_path / "other")
+    other.commit("fix: concurrent")
+    project = load_project(repo.path)
+    plan = plan_steps(project)
+    assert isinstance(plan, ReleasePlan)
+    other.git("push", "-q", "origin", "main")  # the upstream moves: the push will be rejected
+    changelog = repo.path / "CHANGELOG.md"
+    changelog.write_bytes(USER_CHANGELOG)
+    before = repo.git("rev-parse", "HEAD")
+    with pytest.raises(ReleaseError, match="the upstream moved"):
+        execute(project, plan)
+    assert changelog.read_bytes() == USER_CHANGELOG
+    assert repo.git("rev-parse", "HEAD") == before
+    assert repo.git("status", "--porcelain") == "?? CHANGELOG.md"
+    assert repo.git("tag", "--list", "v0.1.1") == ""
+
+
+def test_a_token_in_the_origin_url_is_never_printed(tmp_path: Path) -> None:
+    """`https://TOKEN@host` (a token alone, no user:) in the remote URL: the fetch fails and the
+    error and the -v git output show the URL with the token masked."""
+    repo = build_repo(tmp_path, [Tag("v0.1.0"), "fix: a"])
+    token = "tok3n" + "Q8z" * 10  # no known token shape: only its place in the URL betrays it
+    repo.git("remote", "set-url", "origin", f"https://{token}@127.0.0.1:9/org/repo.git")
+    for args in (("-v", "release"), ("release",), ("-v", "release", "--dry-run")):
+        result = repo.mlrelease(*args)
+        assert token not in result.stdout + result.stderr, args
+        assert "Traceback" not in result.stderr
+        if "--dry-run" not in args:
+            refused(result, "could not fetch from origin")
+        if "-v" in args:  # -v shows git's own output, the remote URL among it: masked
+            assert "https://<hidden>@127.0.0.1:9/org/repo.git" in result.stderr, result.stderr

@@ -309,6 +309,8 @@ class Pipeline:
             "event_name": kw.pop("event_name", "push"),
             "event": kw.pop("event", {}),
             "run_attempt": str(kw.pop("attempt", 1)),
+            # What GitHub sets: the commit the event is for (a rerun keeps the first run's).
+            "sha": kw.pop("sha", None) or git(self.remote, "rev-parse", f"{ref}^{{commit}}"),
         }
         return Runner(
             workflow=ROOT / ".github" / "workflows" / workflow,
@@ -496,7 +498,9 @@ def test_release_then_a_rerun_publishes_and_a_third_run_does_nothing(pipeline: P
     assert pipeline.remote_tags()[tag] == head, "the tag is on the remote, at the release commit"
     assert pipeline.feed.listing(DIST_NAME) == []
 
-    rerun, outputs = pipeline.release()
+    # A rerun of the same workflow run keeps its github.sha: the tested commit, now under the
+    # release commit at the branch tip.
+    rerun, outputs = pipeline.release(sha=first.github["sha"])
     log = "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in rerun.log)
     assert outputs == {
         "tag": "v0.2.0",
@@ -518,23 +522,24 @@ def test_release_then_a_rerun_publishes_and_a_third_run_does_nothing(pipeline: P
     assert "document the PSI report" in notes
     assert "a typo in the README" in notes
     assert "## [0.1.0]" not in notes
-    # The feed token went in as the workflow's feed-token secret; it is in no step's output except
-    # in `::add-mask::` commands, which the runner consumes (and then masks the value everywhere).
+    # The feed token went in as the workflow's feed-token secret; it is in no step's output (the
+    # runner consumed the `::add-mask::` commands, read from stderr), and never on any stdout,
+    # where results are piped and redirected.
     assert any(r.line.startswith("mlrelease publish wheels") for r in rerun.log)
+    assert pipeline.feed.password in rerun.masks, "mlrelease registered the token with the runner"
     leaks = [
-        line
-        for r in rerun.log
-        for line in r.output.splitlines()
-        if pipeline.feed.password in line and not line.startswith("::add-mask::")
+        line for r in rerun.log for line in r.output.splitlines() if pipeline.feed.password in line
     ]
     assert not leaks, leaks
+    assert not [r.line for r in rerun.log if "::add-mask::" in r.stdout]
+    assert not [r.line for r in rerun.log if pipeline.feed.password in r.stdout]
     skipped = [r.line for r in rerun.log if not r.ran]
     assert all(line.startswith("gh release ") for line in skipped)
     assert len(skipped) == 2
     assert '--prerelease="$PRERELEASE"' in skipped[0]
     assert rerun.results["attest"]["result"] == "skipped"  # attestations: false
 
-    third, outputs = pipeline.release()
+    third, outputs = pipeline.release(sha=first.github["sha"])
     assert outputs["tag"] == "v0.2.0"
     publish = next(
         r for r in third.log if r.job == "publish-wheels" and r.line.startswith("mlrelease")

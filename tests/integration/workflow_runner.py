@@ -268,10 +268,15 @@ def _needs(job: dict[str, Any]) -> list[str]:
 
 @dataclass
 class StepRecord:
+    """One step as the log shows it: ``output`` is stdout + stderr without the workflow commands
+    the runner consumes (``::add-mask::``), but *not* masked, so tests see any leak mlrelease
+    itself would cause; ``stdout`` is the raw stdout (what ``--json`` and redirects capture)."""
+
     job: str
     line: str
     ran: bool
     output: str = ""
+    stdout: str = ""
 
 
 @dataclass
@@ -302,6 +307,7 @@ class Runner:
     log: list[StepRecord] = field(default_factory=list)
     attested: list[dict[str, Any]] = field(default_factory=list)  # what attest steps would sign
     runs_on: dict[str, Any] = field(default_factory=dict)  # each job's evaluated runs-on
+    masks: set[str] = field(default_factory=set)  # values registered with ::add-mask::
 
     def declared_inputs(self) -> dict[str, Any]:
         doc = load_workflow(self.workflow)
@@ -426,8 +432,16 @@ class Runner:
             check=False,
             stdin=subprocess.DEVNULL,
         )
-        output = proc.stdout + proc.stderr
-        self.log.append(StepRecord(job_id, line, ran=True, output=output))
+        # Like GitHub's runner: workflow commands are read from both streams and consumed.
+        kept = []
+        for text in (proc.stdout, proc.stderr):
+            for out_line in text.splitlines(keepends=True):
+                if out_line.startswith("::add-mask::"):
+                    self.masks.add(out_line.removeprefix("::add-mask::").rstrip("\r\n"))
+                else:
+                    kept.append(out_line)
+        output = "".join(kept)
+        self.log.append(StepRecord(job_id, line, ran=True, output=output, stdout=proc.stdout))
         if proc.returncode != 0:
             raise JobFailed(job_id, line, output)
 

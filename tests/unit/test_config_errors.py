@@ -339,6 +339,168 @@ BAD: list[tuple[str, dict[str, Any], str, str, str]] = [
         "must be at least 1, got 0",
         "1 or more",
     ),
+    (
+        "upload-url-with-a-token-only",
+        {"publish": {"feed": {"upload-url": "https://tok3n-only@feed.example/upload/"}}},
+        f"{T}.publish.feed.upload-url",
+        "looks like a secret",
+        "MLRELEASE_FEED_TOKEN",
+    ),
+    (
+        "requirement-with-a-token-url",
+        {"test": {"requirements": ["pkg @ https://TOKEN@git.example/pkg.tar.gz"]}},
+        f"{T}.test.requirements[0]",
+        "looks like a secret",
+        "never store credentials",
+    ),
+    # --- hostile or accidental input: never a traceback, always the key ----------------------
+    (
+        "huge-integer-coverage",
+        {"test": {"coverage-min": 10**400}},
+        f"{T}.test.coverage-min",
+        "must be between 0 and 100, got 1000000",
+        "in that range",
+    ),
+    (
+        "huge-integer-workers",
+        {"test": {"workers": 10**400}},
+        f"{T}.test.workers",
+        "must be at most 1024",
+        "1024 or less",
+    ),
+    (
+        "huge-integer-max-size",
+        {"publish": {"feed": {"upload-url": "https://x.example/", "max-file-size-mib": 2**70}}},
+        f"{T}.publish.feed.max-file-size-mib",
+        "must be at most 1048576",
+        "or less",
+    ),
+    (
+        "coverage-nan",
+        {"test": {"coverage-min": float("nan")}},
+        f"{T}.test.coverage-min",
+        "must be a finite number, got nan",
+        "coverage-min = 80",
+    ),
+    (
+        "coverage-inf",
+        {"test": {"coverage-min": float("inf")}},
+        f"{T}.test.coverage-min",
+        "must be a finite number, got inf",
+        "coverage-min = 80",
+    ),
+    (
+        "tag-format-leading-dash",
+        {"version": {"tag-format": "-v{version}"}},
+        f"{T}.version.tag-format",
+        "must not begin with '-'",
+        "v{version}",
+    ),
+    (
+        "tag-format-trailing-newline",
+        {"version": {"tag-format": "v{version}\n"}},
+        f"{T}.version.tag-format",
+        "contains a control character",
+        "trailing newline",
+    ),
+    (
+        "image-name-trailing-newline",
+        {"publish": {"images": [{"name": "drift\n"}]}},
+        f"{T}.publish.images[0].name",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "image-tag-trailing-newline",
+        {"publish": {"images": [{"name": "d", "tags": ["latest\n"]}]}},
+        f"{T}.publish.images[0].tags[0]",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "registry-trailing-newline",
+        {"publish": {"images": [{"name": "d", "registry": "r.example\n"}]}},
+        f"{T}.publish.images[0].registry",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "registry-header-injection",
+        {"publish": {"images": [{"name": "d", "registry": "r.example\r\nX-Evil: 1"}]}},
+        f"{T}.publish.images[0].registry",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "build-arg-header-injection",
+        {"publish": {"images": [{"name": "d", "build-args": {"A": "x\r\nX-Evil: 1"}}]}},
+        f"{T}.publish.images[0].build-args.A",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "build-arg-name-newline",
+        {"publish": {"images": [{"name": "d", "build-args": {"A\nB": "x"}}]}},
+        f"{T}.publish.images[0].build-args.A\nB",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "upload-url-header-injection",
+        {"publish": {"feed": {"upload-url": "https://x.example/up/\r\nX-Evil: 1"}}},
+        f"{T}.publish.feed.upload-url",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "index-url-trailing-newline",
+        {
+            "publish": {
+                "feed": {
+                    "upload-url": "https://x.example/upload/",
+                    "index-url": "https://x.example/simple/\n",
+                }
+            }
+        },
+        f"{T}.publish.feed.index-url",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "index-url-with-space",
+        {
+            "publish": {
+                "feed": {
+                    "upload-url": "https://x.example/upload/",
+                    "index-url": "https://x.example/simple/ extra",
+                }
+            }
+        },
+        f"{T}.publish.feed.index-url",
+        "must be an http(s) URL",
+        "full URL",
+    ),
+    (
+        "python-trailing-newline",
+        {"python": ["3.11\n"]},
+        f"{T}.python[0]",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "release-branch-trailing-newline",
+        {"version": {"release-branches": ["main\n"]}},
+        f"{T}.version.release-branches[0]",
+        "contains a control character",
+        "remove it",
+    ),
+    (
+        "tool-version-trailing-newline",
+        {"tools": {"ruff": "0.17.5\n"}},
+        f"{T}.tools.ruff",
+        "contains a control character",
+        "remove it",
+    ),
 ]
 
 
@@ -387,3 +549,80 @@ def test_a_secret_value_is_never_echoed_in_the_message() -> None:
         parse_config({"test": {"coverage-min": PAT}, "docs": {"builder": PAT}})
     assert PAT not in str(info.value)
     assert "<hidden>" in str(info.value) or "looks like a secret" in str(info.value)
+
+
+# --- input the TOML reader itself chokes on, and bad [project] values, through the CLI ---------
+
+
+def _check(tmp_path: Any, pyproject: str) -> tuple[int, str]:
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from mlrelease.cli import main
+
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["check", "--project", str(tmp_path)])
+    return code, err.getvalue()
+
+
+HEAD = '[project]\nname = "p"\nversion = "0.1.0"\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "message"),
+    [
+        (
+            "[tool.mlrelease.test]\ncoverage-min = " + "[" * 10000 + "]" * 10000 + "\n",
+            "tool.mlrelease.test.coverage-min",
+            "nests arrays or tables too deeply",
+        ),
+        (
+            "[tool.mlrelease]\nlint = " + "{a = " * 5000 + "1" + "}" * 5000 + "\n",
+            "tool.mlrelease.lint",
+            "nests arrays or tables too deeply",
+        ),
+        (
+            "[tool.mlrelease.test]\nworkers = " + "9" * 5000 + "\n",
+            "tool.mlrelease.test.workers",
+            "holds an integer too large to read",
+        ),
+        (
+            "[tool.mlrelease.test]\ncoverage-min = nan\n",
+            "tool.mlrelease.test.coverage-min",
+            "must be a finite number, got nan",
+        ),
+        (
+            '[tool.mlrelease.version]\ntag-format = """v{version}\n"""\n',
+            "tool.mlrelease.version.tag-format",
+            "contains a control character",
+        ),
+    ],
+    ids=["deep-arrays", "deep-inline-tables", "5000-digit-integer", "nan", "multiline-tag"],
+)
+def test_toml_the_reader_chokes_on_exits_2_naming_the_key(
+    tmp_path: Any, body: str, key: str, message: str
+) -> None:
+    code, err = _check(tmp_path, HEAD + body)
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert f"pyproject.toml: {key}: {message}" in err, err
+
+
+@pytest.mark.parametrize(
+    ("project", "key"),
+    [
+        ('name = "p\\n"\nversion = "0.1.0"', "project.name"),
+        ('name = "p"\nversion = "0.1.0\\n"', "project.version"),
+        ('name = "p"\nversion = "0.1.0\\r\\nX: y"', "project.version"),
+    ],
+    ids=["name-newline", "version-newline", "version-crlf"],
+)
+def test_a_project_name_or_version_with_a_newline_exits_2(
+    tmp_path: Any, project: str, key: str
+) -> None:
+    code, err = _check(tmp_path, f"[project]\n{project}\n")
+    assert code == 2, err
+    assert f"pyproject.toml: {key}: " in err, err
+    assert "Traceback" not in err

@@ -42,12 +42,51 @@ def test_url_credentials_are_masked() -> None:
     )
 
 
-def test_add_mask_on_github_actions(
+def test_token_only_urls_are_masked_everywhere() -> None:
+    """`https://TOKEN@host` carries a token without a `user:`; scp-like git URLs name a user."""
+    token = "tok3nvalue1234abcd"
+    cases = {
+        f"fatal: unable to access 'https://{token}@git.example/o/r.git/'": (
+            "fatal: unable to access 'https://<hidden>@git.example/o/r.git/'"
+        ),
+        f"origin\tHTTP://{token}@git.example/r (push)": "origin\tHTTP://<hidden>@git.example/r (push)",
+        "git@github.com:org/repo.git": "git@github.com:org/repo.git",
+        "ssh://git@github.com/org/repo.git": "ssh://git@github.com/org/repo.git",
+        "pkg @ git+https://github.com/org/repo@v1.0": "pkg @ git+https://github.com/org/repo@v1.0",
+    }
+    for text, shown in cases.items():
+        assert redact.redact(text) == shown
+    assert redact.url_without_credentials(f"https://{token}@h.example/x") == "https://h.example/x"
+
+
+def test_add_mask_goes_to_stderr_once_never_stdout(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     redact.register_secret(CANARY)
-    assert capsys.readouterr().out == f"::add-mask::{CANARY}\n"
+    redact.register_secret(CANARY)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == f"::add-mask::{CANARY}\n"
+
+
+def test_add_mask_only_on_github_actions(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    redact.register_secret(CANARY)
+    captured = capsys.readouterr()
+    assert CANARY not in captured.out + captured.err
+
+
+def test_session_repr_shows_no_password() -> None:
+    from mlrelease.http import Session
+
+    session = Session(auth=("ci", CANARY), auth_url=f"https://ci:{CANARY}@feed.example/upload/")
+    for text in (repr(session), str(session), f"{session!r}"):
+        assert CANARY not in text
+        assert "ci" in text
+        assert "feed.example" in text
 
 
 def test_missing_tool_is_a_clear_error() -> None:
@@ -61,6 +100,10 @@ def test_missing_tool_is_a_clear_error() -> None:
         ("ghp_" + "a" * 36, True),
         ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", True),
         ("https://user:pw@host/", True),
+        ("https://tok3nvalue1234@host/simple/", True),
+        ("HTTPS://tok3nvalue1234@host/", True),
+        ("git@github.com:org/repo.git", False),
+        ("pkg @ git+https://github.com/org/repo@v1.0", False),
         ("contoso", False),
         ("https://pkgs.dev.azure.com/contoso/_packaging/models/pypi/upload/", False),
         ("v{version}", False),

@@ -13,8 +13,9 @@ from mlrelease.errors import ConfigError
 from mlrelease.schema import tool_schema
 from tests.unit.test_config_errors import BAD
 
-# Rejected by the model only: JSON schema cannot compare items of an array by one field.
-MODEL_ONLY = {"duplicate-image-names"}
+# Rejected by the model only: JSON schema cannot compare items of an array by one field, and JSON
+# has no NaN (a NaN compares false with every bound).
+MODEL_ONLY = {"duplicate-image-names", "coverage-nan"}
 
 VALID: list[dict[str, Any]] = [
     {},
@@ -106,3 +107,11 @@ def test_validate_pyproject_plugin_uses_the_schema() -> None:
     }
     with pytest.raises(Exception, match="coverage-minimum"):
         validator(bad)
+
+
+def test_the_secret_patterns_of_the_schema_are_the_models() -> None:
+    from mlrelease import redact, schema
+
+    model = [p.pattern for p in redact._SECRET_PATTERNS]
+    shipped = [s["pattern"] for s in schema._SECRET_NOT["not"]["anyOf"]]
+    assert shipped == model

@@ -263,6 +263,9 @@ def test_publishing_is_keyed_on_the_tag_not_on_a_fresh_release() -> None:
     runs = [s.get("run") for s in jobs["release"]["steps"]]
     assert "mlrelease release --allow-noop" in runs
     assert "mlrelease release --verify-tag" in runs
+    # The branch release is pinned to the commit CI tested (a moved tip is refused).
+    release = next(s for s in jobs["release"]["steps"] if s.get("id") == "release")
+    assert release["env"]["MLRELEASE_EXPECT_SHA"] == "${{ github.sha }}"
 
 
 def test_publish_jobs_log_in_with_oidc_only() -> None:

@@ -285,6 +285,12 @@ class LintConfig:
     base: str = opt(
         "origin/main", "The git ref that 'fail-on = \"new\"' compares against.", kind="str"
     )
+    requirements: tuple[str, ...] = opt(
+        [],
+        "Extra requirements installed into the lint environment (PEP 508 strings): type stubs, "
+        'ruff or mypy plugins, e.g. "types-requests".',
+        kind="list[str]",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

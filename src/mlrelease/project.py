@@ -38,7 +38,7 @@ class Project:
     normalized_name: str
     import_name: str
     static_version: str | None
-    version_source: str  # "pyproject", "poetry", "dynamic:<tool>"
+    version_source: str  # "pyproject", "poetry", "file:<path>" or "dynamic:<tool>"
     requires_python: str | None
     build_backend: str
     source_dir: Path | None  # the package directory (e.g. src/pkg)
@@ -179,8 +179,13 @@ def load_project(root: Path) -> Project:
     )
     import_name = normalize(name).replace("-", "_")
     source_dir, layout = _find_source(root, import_name, config.source)
-    if source_dir is not None and not config.source:
+    if source_dir is not None and (not config.source or _is_importable(source_dir)):
+        # the import package, never the distribution name (imbalanced-learn imports as imblearn)
         import_name = source_dir.stem
+    version_file = setuptools_version_file(data)
+    if version_file and version_source.startswith("dynamic:"):
+        version_source = f"file:{version_file}"
+        static_version = read_version_file(root / version_file)
     docs_dir = find_docs_dir(root, config.docs.source)
     return Project(
         root=root,
@@ -198,6 +203,32 @@ def load_project(root: Path) -> Project:
         docs_dir=docs_dir,
         test_paths=config.test.paths,
     )
+
+
+def _is_importable(path: Path) -> bool:
+    """A package directory (with ``__init__.py``) or a module file."""
+    return (path / "__init__.py").is_file() if path.is_dir() else path.suffix == ".py"
+
+
+def setuptools_version_file(data: dict[str, Any]) -> str | None:
+    """``[tool.setuptools.dynamic] version = {file = "VERSION"}`` -> ``"VERSION"``."""
+    tool = data.get("tool", {})
+    setuptools = tool.get("setuptools", {}) if isinstance(tool, dict) else {}
+    dynamic = setuptools.get("dynamic", {}) if isinstance(setuptools, dict) else {}
+    version = dynamic.get("version") if isinstance(dynamic, dict) else None
+    files = version.get("file") if isinstance(version, dict) else None
+    if isinstance(files, list) and len(files) == 1:
+        files = files[0]
+    return files if isinstance(files, str) and files else None
+
+
+def read_version_file(path: Path) -> str | None:
+    """The version a plain version file holds (its first non-empty line), or None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((ln.strip() for ln in text.splitlines() if ln.strip()), None)
 
 
 def detect_dynamic_version_tool(data: dict[str, Any]) -> str:

@@ -194,7 +194,7 @@ def plan_steps(
             "fetch origin and check that the upstream has not moved"
             + (" (skipped in a dry run)" if dry_run else ": ok")
         )
-    steps += [f"stamp {version} into {path} ({key})" for path, key in stamps]
+    steps += [f"stamp {version} into {path} ({key or 'the whole file'})" for path, key in stamps]
     if not stamps:
         steps.append(
             f"no file carries the version ({project.version_source}): the tag is the version"

@@ -79,7 +79,7 @@ def _version_table(found: Detected) -> Any:
     if found.tags.format and found.tags.format != "v{version}":
         version.add(
             tomlkit.comment(
-                f"The existing tags look like {found.tags.example} ({found.tags.count})"
+                f"The existing tags look like {found.tags.example} ({found.tags.count} tags)."
             )
         )
         version.add("tag-format", found.tags.format)
@@ -120,7 +120,11 @@ def _test_table(found: Detected) -> Any:
         )
         test.add("coverage-min", 0)
     if found.exclude_markers:
-        test.add(tomlkit.comment("Hosted CI runners have no GPU: these markers are deselected."))
+        test.add(
+            tomlkit.comment(
+                "Hosted CI runners have no GPU, the sessions no network: these are deselected."
+            )
+        )
         test.add("exclude-markers", found.exclude_markers)
     if found.test_extras:
         if found.test_extras_why.startswith("no test extra"):

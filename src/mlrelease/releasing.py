@@ -238,7 +238,7 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
     env = _identity_env(root)
     try:
         for path, key in plan.stamps:
-            echo(f"stamping {nxt.next_version} into {path} ({key})")
+            echo(f"stamping {nxt.next_version} into {path} ({key or 'the whole file'})")
             stamp(root, path, key, nxt.next_version)
         today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
         echo(f"updating {plan.changelog}")

@@ -481,9 +481,11 @@ class VersionConfig:
     )
     stamp: tuple[str, ...] = opt(
         [],
-        'Extra files:variables to stamp, e.g. "src/pkg/_version.py:__version__".',
+        'Extra FILE:VARIABLE entries to stamp, e.g. "src/pkg/_version.py:__version__", or a '
+        'plain version file whose whole content is the version, e.g. "VERSION".',
         kind="list[str]",
-        default_doc="pyproject project.version and the package's __version__",
+        default_doc="pyproject project.version (or the [tool.setuptools.dynamic] version file) "
+        "and the package's __version__",
     )
 
 

@@ -112,6 +112,16 @@ def _lint_base_findings(project: Project) -> list[Finding]:
     if code == 0:
         return [Finding("ok", f'lint.base {lint.base} resolves (lint.fail-on = "new")')]
     branch = lint.base.rpartition("/")[2]
+    _, shallow = git.run_git(project.root, "rev-parse", "--is-shallow-repository")
+    if shallow == "true":  # e.g. CI's plan job: only the lint job fetches the whole history
+        return [
+            Finding(
+                "warning",
+                f'lint.base {lint.base!r} is not in this shallow clone (lint.fail-on = "new")',
+                "the lint session needs the whole history: fetch-depth: 0 in CI, "
+                "or git fetch --unshallow",
+            )
+        ]
     return [
         Finding(
             "error",

@@ -246,6 +246,22 @@ def test_check_rejects_a_missing_lint_base_and_bad_stamp_entries(tmp_path: Path)
     assert "lint.base 'origin/main' is not a commit in this clone" in proc.stdout
     assert "tool.mlrelease.lint.base" in proc.stdout
     assert "Traceback" not in proc.stderr
+    # a shallow clone (CI's plan job) is only warned: the lint job fetches the whole history
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "chore: adopt mlrelease")
+    pyproject.write_text(original, encoding="utf-8")  # fail-on = "all" again
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth", "1", f"file://{root}", str(shallow))
+    shallow_toml = shallow / "pyproject.toml"
+    shallow_toml.write_text(
+        shallow_toml.read_text(encoding="utf-8").replace(
+            'fail-on = "new"\n', 'fail-on = "new"\nbase = "origin/release"\n'
+        ),
+        encoding="utf-8",
+    )
+    proc = mlrelease(shallow, "check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warning: lint.base 'origin/release' is not in this shallow clone" in proc.stdout
 
     for entry, message in (
         ("NOPE", "NOPE does not exist"),

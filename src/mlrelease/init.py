@@ -297,6 +297,12 @@ def _explain_project(found: Detected) -> list[str]:
     if found.version_source.startswith("dynamic:"):
         tool = found.version_source.removeprefix("dynamic:")
         lines.append(f"version: from git tags ({tool}); releases tag, nothing is stamped")
+    elif found.version_source.startswith("attr:"):
+        path, _, var = found.version_source.removeprefix("attr:").rpartition(":")
+        lines.append(
+            f"version: {var} in {path} ([tool.setuptools.dynamic] version = {{attr}}); "
+            "releases stamp it"
+        )
     elif found.version_source.startswith("file:"):
         path = found.version_source.removeprefix("file:")
         lines.append(

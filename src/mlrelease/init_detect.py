@@ -40,7 +40,7 @@ from mlrelease.project import (
     detect_dynamic_version_tool,
     normalize,
     pythons_from_requires,
-    setuptools_version_file,
+    setuptools_version_source,
 )
 from mlrelease.runner import run
 
@@ -137,7 +137,7 @@ def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return cur if isinstance(cur, dict) else {}
 
 
-def _project_identity(data: dict[str, Any]) -> tuple[str, str | None, str]:
+def _project_identity(root: Path, data: dict[str, Any]) -> tuple[str, str | None, str]:
     """(name, requires-python, version source) from [project] or [tool.poetry]."""
     project = _table(data, "project")
     poetry = _table(data, "tool", "poetry")
@@ -145,9 +145,8 @@ def _project_identity(data: dict[str, Any]) -> tuple[str, str | None, str]:
         dynamic = project.get("dynamic", [])
         source = "pyproject"
         if "version" not in project and isinstance(dynamic, list) and "version" in dynamic:
-            version_file = setuptools_version_file(data)
-            tool = detect_dynamic_version_tool(data)
-            source = f"file:{version_file}" if version_file else f"dynamic:{tool}"
+            tool = f"dynamic:{detect_dynamic_version_tool(data)}"
+            source = setuptools_version_source(root, data, tool)[0]
         rp = project.get("requires-python")
         return str(project["name"]), rp if isinstance(rp, str) else None, source
     if poetry.get("name"):
@@ -322,7 +321,7 @@ def _find_package(root: Path, import_name: str) -> tuple[Path | None, str]:
 def detect(root: Path, *, run_ruff: bool = True) -> Detected:
     """Read ``root`` and infer a ``[tool.mlrelease]`` table. Raises :class:`ConfigError`."""
     data = read_pyproject(root / "pyproject.toml")
-    name, requires_python, version_source = _project_identity(data)
+    name, requires_python, version_source = _project_identity(root, data)
     backend = str(
         _table(data, "build-system").get("build-backend", "setuptools.build_meta:__legacy__")
     )

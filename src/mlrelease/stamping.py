@@ -46,6 +46,10 @@ def stamp_targets(project: Project) -> list[tuple[str, str]]:
             targets.append((init.relative_to(project.root).as_posix(), "__version__"))
     if project.version_source.startswith("file:"):
         targets.append((project.version_source.removeprefix("file:"), WHOLE_FILE))
+    elif project.version_source.startswith("attr:"):
+        path, _, var = project.version_source.removeprefix("attr:").rpartition(":")
+        if (path, var) not in targets:
+            targets.append((path, var))
     problems = []
     for entry in project.config.version.stamp:
         path, sep, key = entry.rpartition(":")

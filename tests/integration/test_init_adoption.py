@@ -102,7 +102,7 @@ def test_init_reads_branch_tags_version_file_changelog_pins_and_in_package_tests
     proc = mlrelease(root, "init")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     cfg = table(root)
-    assert cfg["source"] == "scalekit"
+    assert "source" not in cfg  # the one package of the flat layout: found without the key
     assert cfg["test"]["paths"] == ["scalekit"]  # scalekit/tests and scalekit/robust/tests
     assert cfg["test"]["exclude-markers"] == ["network"]
     assert cfg["test"]["extras"] == ["test"]  # not dev, listed first
@@ -303,7 +303,7 @@ def test_coverage_of_nothing_fails_the_tests_command(tmp_path: Path) -> None:
     )
     (root / "pyproject.toml").write_text(
         '[project]\nname = "imbalanced-lite"\nversion = "0.1.0"\n\n'
-        '[tool.mlrelease]\nsource = "imblite"\n\n[tool.mlrelease.test]\ncoverage-min = 50\n',
+        "[tool.mlrelease.test]\ncoverage-min = 50\n",
         encoding="utf-8",
     )
     from mlrelease.project import load_project

@@ -152,7 +152,7 @@ def test_detect_reads_a_version_file_and_the_test_extra_before_dev(tmp_path: Pat
     (tmp_path / "imblite" / "VERSION").write_text("0.3.0\n")
     found = detect(tmp_path, run_ruff=False)
     assert found.version_source == "file:imblite/VERSION"
-    assert found.source == "imblite"
+    assert (found.source_found, found.source) == ("imblite", None)  # found without the key
     assert found.test_extras == ["test"]
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\nversion = "1"\n[project.optional-dependencies]\ndev = ["build"]\n'
@@ -160,3 +160,22 @@ def test_detect_reads_a_version_file_and_the_test_extra_before_dev(tmp_path: Pat
     )
     found = detect(tmp_path, run_ruff=False)
     assert (found.test_extras, found.test_groups) == ([], ["tests"])
+
+
+def test_setuptools_attr_version_is_stamped_where_it_is_written(tmp_path: Path) -> None:
+    from mlrelease.project import load_project
+    from mlrelease.stamping import stamp, stamp_targets
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "imbalanced-lite"\ndynamic = ["version"]\n'
+        '[tool.setuptools.dynamic]\nversion = {attr = "imblite._version.__version__"}\n'
+    )
+    (tmp_path / "imblite").mkdir()
+    (tmp_path / "imblite" / "__init__.py").write_text("from imblite._version import __version__\n")
+    (tmp_path / "imblite" / "_version.py").write_text('__version__ = "0.3.0"\n')
+    assert detect(tmp_path, run_ruff=False).version_source == "attr:imblite/_version.py:__version__"
+    project = load_project(tmp_path)
+    assert (project.static_version, project.import_name) == ("0.3.0", "imblite")
+    assert stamp_targets(project) == [("imblite/_version.py", "__version__")]
+    stamp(tmp_path, "imblite/_version.py", "__version__", "0.4.0")
+    assert (tmp_path / "imblite" / "_version.py").read_text() == '__version__ = "0.4.0"\n'

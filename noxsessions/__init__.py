@@ -95,7 +95,9 @@ def run_plan(
                 raise
             failed.append(command.why)
     if failed:
-        session.error(f"{len(failed)} of {len(plan.commands)} checks failed: {'; '.join(failed)}")
+        summary = f"{len(failed)} of {len(plan.commands)} checks failed: {'; '.join(failed)}"
+        session.warn(summary)
+        raise nox.command.CommandFailed(summary)
 
 
 def _check_or_skip(session: nox.Session, plan: StagePlan) -> None:

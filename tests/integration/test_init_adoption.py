@@ -225,7 +225,8 @@ def test_nox_check_passes_after_init_on_scm_without_tags_and_rtd_docs(tmp_path: 
     assert "ruff check failed" in out
     assert "ruff format --check failed" in out
     assert "mypy failed" in out
-    assert "3 of 3 checks failed" in out
+    assert "3 of 3 checks failed: ruff check; ruff format --check; mypy" in out
+    assert "Session lint failed" in out
 
 
 # --- check and plan say what release would reject ----------------------------------------------

@@ -29,7 +29,9 @@ def lint_format_decision(found: Detected) -> tuple[bool, str]:
             f"the repository formats with {found.formatter.other}: ruff format --check is off "
             "(lint.format = false)"
         )
-    if debt.checked and debt.unformatted:
+    if not debt.checked:
+        return True, f"ruff format --check runs (formatting not checked: {debt.reason})"
+    if debt.unformatted:
         return False, (
             f"no formatter configured and {debt.unformatted} file(s) are not ruff-formatted: "
             "ruff format --check is off (set lint.format = true after `ruff format`)"

@@ -70,10 +70,17 @@ def install_plan(session: nox.Session, plan: StagePlan, project: Project) -> Non
         stamp.write_text(want, encoding="utf-8")
 
 
-def run_plan(session: nox.Session, plan: StagePlan, project: Project) -> None:
-    """Run the plan's commands in order; a failure ends the session with the command's hint."""
+def run_plan(
+    session: nox.Session, plan: StagePlan, project: Project, *, keep_going: bool = False
+) -> None:
+    """Run the plan's commands in order; a failure ends the session with the command's hint.
+
+    With ``keep_going`` (the lint session) every command runs, and the session fails at the end
+    naming each command that failed, so one run reports ruff, the format check and mypy at once.
+    """
     from mlrelease.build import expand
 
+    failed: list[str] = []
     for command in plan.commands:
         argv = expand(command.argv, project)
         external = False
@@ -84,7 +91,13 @@ def run_plan(session: nox.Session, plan: StagePlan, project: Project) -> None:
             session.run(*argv, env=dict(command.env), external=external)
         except nox.command.CommandFailed:
             session.warn(f"{command.why} failed: {command.hint}" if command.hint else "")
-            raise
+            if not keep_going:
+                raise
+            failed.append(command.why)
+    if failed:
+        summary = f"{len(failed)} of {len(plan.commands)} checks failed: {'; '.join(failed)}"
+        session.warn(summary)
+        raise nox.command.CommandFailed(summary)
 
 
 def _check_or_skip(session: nox.Session, plan: StagePlan) -> None:
@@ -136,7 +149,7 @@ def _define_lint(project: Project) -> None:
         """ruff check, ruff format --check and mypy, as the repository configures them."""
         _check_or_skip(session, plan)
         install_plan(session, plan, project)
-        run_plan(session, plan, project)
+        run_plan(session, plan, project, keep_going=True)
 
 
 def _define_tests(project: Project) -> None:

@@ -275,7 +275,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.error("interrupted")
         return 130
+    except BrokenPipeError:
+        return _quiet_broken_pipe()
     return code
+
+
+def _quiet_broken_pipe() -> int:
+    """The reader of stdout went away (``mlrelease plan | head -1``): stop without a traceback.
+
+    stdout is pointed at /dev/null so the interpreter's final flush cannot fail again; the exit
+    code is a shell's for a command ended by SIGPIPE (128 + 13).
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout already closed or not a real file
+        pass
+    finally:
+        os.close(devnull)
+    return 141
 
 
 if __name__ == "__main__":  # pragma: no cover

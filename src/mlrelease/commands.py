@@ -8,9 +8,13 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlrelease import console
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK
+
+if TYPE_CHECKING:
+    from mlrelease.project import Project
 
 
 def project_dir(args: argparse.Namespace) -> Path:
@@ -32,8 +36,10 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
     """
     from mlrelease import git
     from mlrelease.project import available_pythons, load_project, matrix_pythons
+    from mlrelease.stamping import stamp_targets
 
     project = load_project(root)  # raises ConfigError (exit 2) first
+    stamp_targets(project)  # what `release` would reject about version.stamp: exit 2 here too
     findings: list[Finding] = [Finding("ok", "configuration [tool.mlrelease] is valid")]
     in_ci = os.environ.get("CI", "").lower() in ("1", "true")
     if shutil.which("git") is None:
@@ -48,6 +54,7 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
         )
     else:
         findings.append(Finding("ok", "git repository"))
+        findings += _lint_base_findings(project)
     wanted = list(pythons) or matrix_pythons(project)
     missing = [v for v in wanted if v not in available_pythons()]
     for version in missing:
@@ -92,6 +99,41 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
     return findings
 
 
+def _lint_base_findings(project: Project) -> list[Finding]:
+    """``lint.fail-on = "new"`` compares against ``lint.base``: it must resolve in this clone."""
+    from mlrelease import git
+
+    lint = project.config.lint
+    if lint.fail_on != "new" or not (lint.ruff or lint.format):
+        return []
+    code, _ = git.run_git(
+        project.root, "rev-parse", "--verify", "--quiet", f"{lint.base}^{{commit}}"
+    )
+    if code == 0:
+        return [Finding("ok", f'lint.base {lint.base} resolves (lint.fail-on = "new")')]
+    branch = lint.base.rpartition("/")[2]
+    _, shallow = git.run_git(project.root, "rev-parse", "--is-shallow-repository")
+    if shallow == "true":  # e.g. CI's plan job: only the lint job fetches the whole history
+        return [
+            Finding(
+                "warning",
+                f'lint.base {lint.base!r} is not in this shallow clone (lint.fail-on = "new")',
+                "the lint session needs the whole history: fetch-depth: 0 in CI, "
+                "or git fetch --unshallow",
+            )
+        ]
+    return [
+        Finding(
+            "error",
+            f'lint.base {lint.base!r} is not a commit in this clone: lint.fail-on = "new" '
+            "compares against it, so the lint session would fail",
+            f"fetch it (git fetch origin {branch}; CI needs fetch-depth: 0), or set "
+            "tool.mlrelease.lint.base in pyproject.toml to a ref that exists "
+            "(e.g. origin/master, or master without a remote)",
+        )
+    ]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     findings = environment_findings(project_dir(args), getattr(args, "python", ()))
     failed = False
@@ -109,8 +151,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_plan(args: argparse.Namespace) -> int:
     from mlrelease.plan import build_plan, render_text
     from mlrelease.project import load_project
+    from mlrelease.stamping import stamp_targets
 
     project = load_project(project_dir(args))
+    stamp_targets(project)  # what `release` would reject about version.stamp: exit 2 here too
     stages = tuple(args.stage) if args.stage else None
     plan = build_plan(project, stages=stages)
     console.out(json.dumps(plan, indent=2, sort_keys=False) if args.json else render_text(plan))

@@ -294,6 +294,12 @@ class LintConfig:
     base: str = opt(
         "origin/main", "The git ref that 'fail-on = \"new\"' compares against.", kind="str"
     )
+    requirements: tuple[str, ...] = opt(
+        [],
+        "Extra requirements installed into the lint environment (PEP 508 strings): type stubs, "
+        'ruff or mypy plugins, e.g. "types-requests".',
+        kind="list[str]",
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -484,9 +490,11 @@ class VersionConfig:
     )
     stamp: tuple[str, ...] = opt(
         [],
-        'Extra files:variables to stamp, e.g. "src/pkg/_version.py:__version__".',
+        'Extra FILE:VARIABLE entries to stamp, e.g. "src/pkg/_version.py:__version__", or a '
+        'plain version file whose whole content is the version, e.g. "VERSION".',
         kind="list[str]",
-        default_doc="pyproject project.version and the package's __version__",
+        default_doc="pyproject project.version (or the [tool.setuptools.dynamic] version file) "
+        "and the package's __version__",
     )
 
 

@@ -25,6 +25,8 @@ NOXFILE = """\
 # /// script
 # dependencies = ["nox>=2025.10", "mlrelease"]
 # ///
+\"\"\"The shared nox sessions of mlrelease: lint, tests, docs, build (`nox -l` lists them).\"\"\"
+
 import noxsessions
 
 noxsessions.register()
@@ -48,7 +50,7 @@ on:
   pull_request:
   push:
     branches: [{branch}]
-    tags: ["v*"]
+    tags: ["{tag_glob}"]
   workflow_dispatch: # Run workflow: a release run, or finishing one on a tag
 permissions: {{}}
 concurrency:
@@ -133,13 +135,43 @@ def _pyproject_change(root: Path, found: Detected, *, dockerfile: bool) -> Chang
 # --- noxfile, workflow, .gitignore, Dockerfile ---------------------------------------------------
 
 
+def noxfile_text(root: Path) -> str:
+    """The noxfile, passing the repository's own ruff rules (formatted its way; a file-level
+    ``# ruff: noqa`` for what its rules would still flag, e.g. a copyright notice)."""
+    import json
+
+    from mlrelease.init_detect import _ruff_command
+    from mlrelease.runner import run
+
+    ruff = _ruff_command()
+    if ruff is None:
+        return NOXFILE
+    text = NOXFILE
+    lint = [*ruff, "check", "--no-cache", "--stdin-filename", "noxfile.py"]
+    proc = run([*lint, "--output-format", "json", "--exit-zero", "-"], cwd=root, input=text,
+               check=False, quiet=True)  # fmt: skip
+    try:
+        codes = sorted({str(f["code"]) for f in json.loads(proc.stdout or "[]") if f.get("code")})
+    except (json.JSONDecodeError, TypeError, AttributeError):
+        codes = []
+    if codes:
+        head, sep, rest = text.partition("# ///\n")
+        text = f"{head}{sep}# ruff: noqa: {', '.join(codes)}\n{rest}"
+    fmt = run([*ruff, "format", "--no-cache", "--stdin-filename", "noxfile.py", "-"], cwd=root,
+              input=text, check=False, quiet=True)  # fmt: skip
+    if fmt.returncode == 0 and fmt.stdout.strip():
+        text = fmt.stdout
+    return text
+
+
 def _noxfile_change(root: Path, *, force: bool) -> tuple[Change | None, str]:
     path = root / "noxfile.py"
     if not path.exists():
-        return Change("noxfile.py", None, NOXFILE, "the shared nox sessions"), ""
+        return Change("noxfile.py", None, noxfile_text(root), "the shared nox sessions"), ""
     old = path.read_text(encoding="utf-8")
     if force:
-        return Change("noxfile.py", old, NOXFILE, "the shared nox sessions (--force)"), ""
+        text = noxfile_text(root)
+        return Change("noxfile.py", old, text, "the shared nox sessions (--force)"), ""
     if re.search(r"^\s*noxsessions\.register\(", old, re.M):
         return None, ""
     new = _add_registration(old)
@@ -241,7 +273,11 @@ def plan_init(
         _file_change(
             root,
             WORKFLOW_PATH,
-            caller_workflow(workflows_repo=workflows_repo),
+            caller_workflow(
+                found.branch.name if found.branch else "main",
+                workflows_repo=workflows_repo,
+                tag_format=found.tags.format or "v{version}",
+            ),
             "CI and release workflow",
             force=force,
         ),
@@ -298,9 +334,16 @@ def workflows_repo_setting(value: str | None = None) -> tuple[str, str]:
     return repo, ref or "v1"
 
 
-def caller_workflow(branch: str = "main", workflows_repo: str | None = None) -> str:
+def caller_workflow(
+    branch: str = "main", workflows_repo: str | None = None, tag_format: str = "v{version}"
+) -> str:
+    """The caller workflow: pushes to ``branch`` release, tags in ``tag_format`` are verified."""
     repo, ref = workflows_repo_setting(workflows_repo)
-    return CALLER_WORKFLOW.format(version=__version__, branch=branch, repo=repo, ref=ref)
+    prefix = tag_format.split("{version}", 1)[0]
+    tag_glob = f"{prefix}[0-9]*" if prefix else "[0-9]*"
+    return CALLER_WORKFLOW.format(
+        version=__version__, branch=branch, repo=repo, ref=ref, tag_glob=tag_glob
+    )
 
 
 def _dependabot_change(root: Path) -> tuple[Change | None, str]:
@@ -337,6 +380,18 @@ def _explain_project(found: Detected) -> list[str]:
     if found.version_source.startswith("dynamic:"):
         tool = found.version_source.removeprefix("dynamic:")
         lines.append(f"version: from git tags ({tool}); releases tag, nothing is stamped")
+    elif found.version_source.startswith("attr:"):
+        path, _, var = found.version_source.removeprefix("attr:").rpartition(":")
+        lines.append(
+            f"version: {var} in {path} ([tool.setuptools.dynamic] version = {{attr}}); "
+            "releases stamp it"
+        )
+    elif found.version_source.startswith("file:"):
+        path = found.version_source.removeprefix("file:")
+        lines.append(
+            f"version: in {path} ([tool.setuptools.dynamic] version = {{file}}); "
+            "releases stamp that file"
+        )
     else:
         where = "[tool.poetry]" if found.version_source == "poetry" else "[project]"
         lines.append(f"version: static, in {where}; releases stamp it")
@@ -347,10 +402,8 @@ def _explain_project(found: Detected) -> list[str]:
 def _explain_tests(found: Detected) -> list[str]:
     lines = []
     if found.test_paths:
-        from_ini = " (pytest testpaths)" if found.pytest_options.get("testpaths") else ""
-        lines.append(
-            f"tests: {', '.join(found.test_paths)}{from_ini}; your pytest options are kept"
-        )
+        why = f" ({found.test_paths_why})" if found.test_paths_why else ""
+        lines.append(f"tests: {', '.join(found.test_paths)}{why}; your pytest options are kept")
     else:
         lines.append("tests: none found; the tests session is skipped until tests/ exists")
     if found.coverage_min is None:
@@ -358,27 +411,68 @@ def _explain_tests(found: Detected) -> list[str]:
             "coverage: no floor configured; coverage-min = 0 (raise it: test.coverage-min)"
         )
     if found.exclude_markers:
-        lines.append(f"markers deselected in CI: {', '.join(found.exclude_markers)}")
+        lines.append(
+            f"markers deselected (no GPU, no network in the sessions): "
+            f"{', '.join(found.exclude_markers)}"
+        )
+    deps = [*(f"extra {e}" for e in found.test_extras), *(f"group {g}" for g in found.test_groups)]
+    if deps:
+        why = f" ({found.test_extras_why})" if found.test_extras_why else ""
+        lines.append(f"test dependencies: {', '.join(deps)}{why}")
     return lines
 
 
 def _explain_lint(found: Detected) -> list[str]:
+    from mlrelease.init_table import lint_fail_on_new, lint_format_decision
+
     debt = found.lint
+    fmt, fmt_why = lint_format_decision(found)
     if not debt.checked:
         line = (
             f"lint: could not look for existing findings ({debt.reason}); if `nox -s lint` "
             'fails on old code, set lint.fail-on = "new"'
         )
-    elif debt.findings or debt.unformatted:
+    elif lint_fail_on_new(found):
+        unformatted = f", {debt.unformatted} unformatted file(s)" if fmt else ""
+        base = found.branch.base if found.branch else "origin/main"
         line = (
-            f"lint: {debt.findings} existing ruff finding(s), {debt.unformatted} unformatted "
-            'file(s): lint.fail-on = "new" (only changed lines fail; set "all" when clean)'
+            f"lint: {debt.findings} existing ruff finding(s){unformatted}: "
+            f'lint.fail-on = "new" against {base} (only changed lines fail; set "all" when clean)'
         )
     else:
         line = 'lint: ruff finds nothing; every finding fails (fail-on = "all")'
-    lines = [line]
+    lines = [line, f"format: {fmt_why}"]
     if not found.mypy_configured:
         lines.append('mypy: no configuration found; lint.mypy = "off" (set "on" to type-check)')
+    elif found.pins.lint_requirements:
+        reqs = ", ".join(found.pins.lint_requirements)
+        lines.append(f"mypy: on; lint.requirements from the pre-commit mypy hook: {reqs}")
+    return lines
+
+
+def _explain_repository(found: Detected) -> list[str]:
+    from mlrelease.config import DEFAULT_TOOLS
+
+    lines = []
+    if found.branch is None:
+        lines.append("git: not a repository yet; release branch main, tags v{version}")
+    else:
+        lines.append(
+            f"branch: {found.branch.name} ({found.branch.why}): releases and the workflow's "
+            "push trigger follow it"
+        )
+        if found.tags.format:
+            lines.append(
+                f"tags: {found.tags.count} like {found.tags.example}: tag-format = "
+                f'"{found.tags.format}"'
+            )
+        else:
+            lines.append('tags: none yet; tag-format = "v{version}" (the first release tags it)')
+    lines.append(f"changelog: {found.changelog.why}")
+    for tool, value in sorted(found.pins.values.items()):
+        if value != DEFAULT_TOOLS.get(tool):
+            lines.append(f"tools.{tool} = {value!r}: as {found.pins.why[tool]} pins it")
+    lines += [f"warning: {c}" for c in found.pins.conflicts]
     return lines
 
 
@@ -387,8 +481,9 @@ def _explain_docs(found: Detected) -> list[str]:
         return ["docs: no Sphinx conf.py found; the docs session is skipped"]
     deps = found.docs_extras or found.docs_groups or found.docs_requirements
     dep_text = ", ".join(deps) if deps else (found.docs_requirement_file or "sphinx only")
+    why = f" {found.docs_why}" if found.docs_why else ""
     return [
-        f"docs: {found.docs_dir} (dependencies: {dep_text}); warnings-as-errors = false "
+        f"docs: {found.docs_dir} (dependencies: {dep_text}{why}); warnings-as-errors = false "
         "for now: set tool.mlrelease.docs.warnings-as-errors = true once the build is clean"
     ]
 
@@ -400,6 +495,7 @@ def explain(found: Detected) -> list[str]:
         *_explain_tests(found),
         *_explain_lint(found),
         *_explain_docs(found),
+        *_explain_repository(found),
     ]
 
 

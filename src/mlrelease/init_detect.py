@@ -18,6 +18,21 @@ from typing import Any
 
 from mlrelease.config import read_pyproject
 from mlrelease.errors import ConfigError, Problem
+from mlrelease.init_facts import (
+    Branch,
+    Changelog,
+    Formatter,
+    ReadTheDocs,
+    TagFormat,
+    ToolPins,
+    changelog,
+    default_branch,
+    formatter,
+    in_package_tests,
+    read_the_docs,
+    tag_format,
+    tool_pins,
+)
 from mlrelease.project import (
     DOCS_CANDIDATES,
     _find_source,
@@ -25,14 +40,18 @@ from mlrelease.project import (
     detect_dynamic_version_tool,
     normalize,
     pythons_from_requires,
+    setuptools_version_source,
 )
 from mlrelease.runner import run
 
 TEST_DIR_CANDIDATES = ("tests", "test")
 DOCS_EXTRA_NAMES = ("docs", "doc", "documentation")
-TEST_EXTRA_NAMES = ("test", "tests", "testing", "dev")
-# Markers of tests that cannot run on a hosted CI runner.
+TEST_EXTRA_NAMES = ("test", "tests", "testing")
+DEV_EXTRA_NAMES = ("dev", "develop", "development")  # only when no test extra or group exists
+# Markers of tests that cannot run on a hosted CI runner (no GPU, and the network is the
+# repository's own concern: tests it marks as needing it are deselected).
 HARDWARE_MARKERS = ("gpu", "cuda", "multi_gpu", "tpu")
+NETWORK_MARKERS = ("network", "internet", "online", "requires_network", "needs_network")
 # Sphinx extension or theme module -> the distribution that provides it.
 SPHINX_PACKAGES = {
     "myst_parser": "myst-parser",
@@ -97,6 +116,15 @@ class Detected:
     mypy_configured: bool = False
     lint: LintDebt = field(default_factory=lambda: LintDebt(checked=False))
     notes: list[Note] = field(default_factory=list)
+    test_paths_why: str = ""
+    test_extras_why: str = ""
+    docs_why: str = ""
+    branch: Branch | None = None  # None: not a git repository
+    tags: TagFormat = field(default_factory=lambda: TagFormat(None, 0))
+    changelog: Changelog = field(default_factory=lambda: Changelog(None, ""))
+    pins: ToolPins = field(default_factory=ToolPins)
+    formatter: Formatter = field(default_factory=lambda: Formatter(False, None))
+    rtd: ReadTheDocs = field(default_factory=ReadTheDocs)
 
     def note(self, topic: str, text: str) -> None:
         self.notes.append(Note(topic, text))
@@ -109,7 +137,7 @@ def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
     return cur if isinstance(cur, dict) else {}
 
 
-def _project_identity(data: dict[str, Any]) -> tuple[str, str | None, str]:
+def _project_identity(root: Path, data: dict[str, Any]) -> tuple[str, str | None, str]:
     """(name, requires-python, version source) from [project] or [tool.poetry]."""
     project = _table(data, "project")
     poetry = _table(data, "tool", "poetry")
@@ -117,7 +145,8 @@ def _project_identity(data: dict[str, Any]) -> tuple[str, str | None, str]:
         dynamic = project.get("dynamic", [])
         source = "pyproject"
         if "version" not in project and isinstance(dynamic, list) and "version" in dynamic:
-            source = f"dynamic:{detect_dynamic_version_tool(data)}"
+            tool = f"dynamic:{detect_dynamic_version_tool(data)}"
+            source = setuptools_version_source(root, data, tool)[0]
         rp = project.get("requires-python")
         return str(project["name"]), rp if isinstance(rp, str) else None, source
     if poetry.get("name"):
@@ -207,13 +236,13 @@ def _mypy_configured(root: Path, data: dict[str, Any]) -> bool:
 
 
 def _extras_and_groups(data: dict[str, Any], names: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    extras = [n for n in _table(data, "project", "optional-dependencies") if n in names]
-    groups = [n for n in _table(data, "dependency-groups") if n in names]
-    poetry_groups = _table(data, "tool", "poetry", "group")
+    """The first extra and dependency group named in ``names``, in the order of ``names``."""
+    extras_table = _table(data, "project", "optional-dependencies")
     poetry_extras = _table(data, "tool", "poetry", "extras")
-    extras += [n for n in poetry_extras if n in names and n not in extras]
-    # poetry dependency groups are not PEP 735 groups: pip cannot install them; reported instead.
-    _ = poetry_groups
+    groups_table = _table(data, "dependency-groups")
+    # poetry dependency groups are not PEP 735 groups: pip cannot install them.
+    extras = [n for n in names if n in extras_table or n in poetry_extras]
+    groups = [n for n in names if n in groups_table]
     return extras[:1], groups[:1]
 
 
@@ -292,7 +321,7 @@ def _find_package(root: Path, import_name: str) -> tuple[Path | None, str]:
 def detect(root: Path, *, run_ruff: bool = True) -> Detected:
     """Read ``root`` and infer a ``[tool.mlrelease]`` table. Raises :class:`ConfigError`."""
     data = read_pyproject(root / "pyproject.toml")
-    name, requires_python, version_source = _project_identity(data)
+    name, requires_python, version_source = _project_identity(root, data)
     backend = str(
         _table(data, "build-system").get("build-backend", "setuptools.build_meta:__legacy__")
     )
@@ -305,9 +334,12 @@ def detect(root: Path, *, run_ruff: bool = True) -> Detected:
     if isinstance(testpaths, str):
         testpaths = testpaths.split()
     if isinstance(testpaths, list) and testpaths:
-        test_paths = [str(p) for p in testpaths]
+        test_paths, tests_why = [str(p) for p in testpaths], "pytest testpaths"
     else:
         test_paths = [d for d in TEST_DIR_CANDIDATES if (root / d).is_dir()]
+        tests_why = "found"
+        if not test_paths:
+            test_paths, tests_why = in_package_tests(root, pkg), "inside the package"
     found = Detected(
         root=root,
         name=name,
@@ -321,6 +353,7 @@ def detect(root: Path, *, run_ruff: bool = True) -> Detected:
         test_paths=test_paths,
         pytest_options=opts,
         has_table=isinstance(_table(data, "tool").get("mlrelease"), dict),
+        test_paths_why=tests_why,
     )
     _detect_tests(found, data)
     _detect_docs(found, data)
@@ -328,14 +361,34 @@ def detect(root: Path, *, run_ruff: bool = True) -> Detected:
     if run_ruff:
         paths = [p for p in [source_found, *test_paths] if p and (root / p).exists()]
         found.lint = lint_debt(root, paths)
+    _detect_repository(found, data)
     return found
+
+
+def _detect_repository(found: Detected, data: dict[str, Any]) -> None:
+    """What git, pre-commit and the changelog say (branch, tags, pins, formatter)."""
+    from mlrelease import git
+
+    root = found.root
+    if git.is_repository(root):
+        found.branch = default_branch(root)
+        found.tags = tag_format(root)
+    found.changelog = changelog(root)
+    found.pins = tool_pins(root, data)
+    found.formatter = formatter(root, data)
 
 
 def _detect_tests(found: Detected, data: dict[str, Any]) -> None:
     markers = _marker_names(found.pytest_options.get("markers"))
-    found.exclude_markers = [m for m in markers if m in HARDWARE_MARKERS]
+    found.exclude_markers = [m for m in markers if m in (*HARDWARE_MARKERS, *NETWORK_MARKERS)]
     found.coverage_min = _coverage_floor(found.root, data, found.pytest_options)
     found.test_extras, found.test_groups = _extras_and_groups(data, TEST_EXTRA_NAMES)
+    if found.test_extras or found.test_groups:
+        found.test_extras_why = "the test extra/group"
+    else:
+        found.test_extras, found.test_groups = _extras_and_groups(data, DEV_EXTRA_NAMES)
+        if found.test_extras or found.test_groups:
+            found.test_extras_why = "no test extra or group: the dev one"
 
 
 def _detect_docs(found: Detected, data: dict[str, Any]) -> None:
@@ -344,12 +397,19 @@ def _detect_docs(found: Detected, data: dict[str, Any]) -> None:
     if docs is None:
         return
     found.docs_dir = docs
-    found.docs_extras, found.docs_groups = _extras_and_groups(data, DOCS_EXTRA_NAMES)
-    for candidate in (f"{docs}/requirements.txt", "docs/requirements.txt"):
+    rtd = found.rtd = read_the_docs(root)
+    declared = set(_table(data, "project", "optional-dependencies"))
+    if rtd.extras and set(rtd.extras) <= declared:
+        found.docs_extras, found.docs_why = list(rtd.extras), f"from {rtd.file}"
+    else:
+        found.docs_extras, found.docs_groups = _extras_and_groups(data, DOCS_EXTRA_NAMES)
+    for candidate in (*rtd.requirement_files, f"{docs}/requirements.txt", "docs/requirements.txt"):
         if (root / candidate).is_file():
             found.docs_requirement_file = candidate
             if candidate != f"{docs}/requirements.txt":  # the docs session reads only that one
                 found.docs_requirements = requirement_lines(root / candidate)
+            if candidate in rtd.requirement_files:
+                found.docs_why = f"from {rtd.file}"
             break
     if not (found.docs_extras or found.docs_groups or found.docs_requirement_file):
         found.docs_requirements = sphinx_requirements(root / docs / "conf.py")

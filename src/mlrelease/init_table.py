@@ -14,26 +14,95 @@ from mlrelease.errors import EnvironmentProblem
 from mlrelease.init_detect import Detected
 
 
+def lint_format_decision(found: Detected) -> tuple[bool, str]:
+    """Whether the lint session runs ``ruff format --check``, and why.
+
+    Only where the repository's own tooling would ask for it: it formats with ruff, or it has no
+    formatter at all and its code is already ruff-formatted. A repository formatted with black (or
+    not formatted) would otherwise fail on a check its own linters never make.
+    """
+    debt = found.lint
+    if found.formatter.ruff_format:
+        return True, "the repository formats with ruff: ruff format --check runs"
+    if found.formatter.other:
+        return False, (
+            f"the repository formats with {found.formatter.other}: ruff format --check is off "
+            "(lint.format = false)"
+        )
+    if not debt.checked:
+        return True, f"ruff format --check runs (formatting not checked: {debt.reason})"
+    if debt.unformatted:
+        return False, (
+            f"no formatter configured and {debt.unformatted} file(s) are not ruff-formatted: "
+            "ruff format --check is off (set lint.format = true after `ruff format`)"
+        )
+    return True, "no formatter configured and the code is ruff-formatted: ruff format --check runs"
+
+
+def lint_fail_on_new(found: Detected) -> bool:
+    debt = found.lint
+    fmt, _ = lint_format_decision(found)
+    return debt.checked and bool(debt.findings or (fmt and debt.unformatted))
+
+
 def _lint_table(found: Detected) -> Any:
     import tomlkit
 
     lint = tomlkit.table()
     debt = found.lint
-    if debt.checked and (debt.findings or debt.unformatted):
+    fmt, why = lint_format_decision(found)
+    if not fmt:
+        lint.add(tomlkit.comment(why[:1].upper() + why[1:] + "."))
+        lint.add("format", False)
+    if lint_fail_on_new(found):
+        unformatted = f" and {debt.unformatted} unformatted file(s)" if fmt else ""
         lint.add(
-            tomlkit.comment(
-                f"The existing code has {debt.findings} ruff finding(s) and {debt.unformatted} "
-                "unformatted file(s):"
-            )
+            tomlkit.comment(f"The existing code has {debt.findings} ruff finding(s){unformatted}:")
         )
         lint.add(tomlkit.comment('only lines changed against `base` fail. Set "all" once clean.'))
         lint.add("fail-on", "new")
+        if found.branch and found.branch.base != "origin/main":
+            lint.add("base", found.branch.base)
     if not found.mypy_configured:
         lint.add(
             tomlkit.comment('No mypy configuration found: set "on" (or "strict") to type-check.')
         )
         lint.add("mypy", "off")
+    elif found.pins.lint_requirements:
+        lint.add(tomlkit.comment("The mypy hook's additional_dependencies (.pre-commit-config)."))
+        lint.add("requirements", list(found.pins.lint_requirements))
     return lint
+
+
+def _version_table(found: Detected) -> Any:
+    import tomlkit
+
+    version = tomlkit.table()
+    if found.tags.format and found.tags.format != "v{version}":
+        version.add(
+            tomlkit.comment(
+                f"The existing tags look like {found.tags.example} ({found.tags.count} tags)."
+            )
+        )
+        version.add("tag-format", found.tags.format)
+    if found.branch and found.branch.name != "main":
+        version.add("release-branches", [found.branch.name])
+    if found.changelog.path:
+        version.add("changelog", found.changelog.path)
+    return version
+
+
+def _tools_table(found: Detected) -> Any:
+    import tomlkit
+
+    from mlrelease.config import DEFAULT_TOOLS
+
+    tools = tomlkit.table()
+    for tool, value in sorted(found.pins.values.items()):
+        if value != DEFAULT_TOOLS.get(tool):
+            tools.add(tomlkit.comment(f"As the repository pins it: {found.pins.why[tool]}"))
+            tools.add(tool, value)
+    return tools
 
 
 def _test_table(found: Detected) -> Any:
@@ -53,9 +122,15 @@ def _test_table(found: Detected) -> Any:
         )
         test.add("coverage-min", 0)
     if found.exclude_markers:
-        test.add(tomlkit.comment("Hosted CI runners have no GPU: these markers are deselected."))
+        test.add(
+            tomlkit.comment(
+                "Hosted CI runners have no GPU, the sessions no network: these are deselected."
+            )
+        )
         test.add("exclude-markers", found.exclude_markers)
     if found.test_extras:
+        if found.test_extras_why.startswith("no test extra"):
+            test.add(tomlkit.comment("No test extra or dependency group: the dev extra."))
         test.add("extras", found.test_extras)
     if found.test_groups:
         test.add("dependency-groups", found.test_groups)
@@ -115,6 +190,9 @@ def table_text(found: Detected, *, dockerfile: bool) -> str:
     ml.add("test", _test_table(found))
     if found.docs_dir:
         ml.add("docs", _docs_table(found))
+    for name, section in (("version", _version_table(found)), ("tools", _tools_table(found))):
+        if section:
+            ml.add(name, section)
     tool.add("mlrelease", ml)
     doc.add("tool", tool)
     text = tomlkit.dumps(doc)

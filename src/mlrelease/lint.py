@@ -104,6 +104,7 @@ def lint_plan(project: Project) -> StagePlan:
                     hint="fix the type errors listed above (file:line: error: ...)",
                 )
             )
+    requirements += cfg.requirements
     notes = []
     if mypy_on:
         notes.append("mypy sees the package's own dependencies (the project is installed)")

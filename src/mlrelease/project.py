@@ -17,6 +17,10 @@ from mlrelease.errors import ConfigError, Problem
 
 KNOWN_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
 DOCS_CANDIDATES = ("docs", "docs/source", "doc", "doc/source")
+# Top-level directories that are never the package of a flat layout.
+NOT_PACKAGES = frozenset(
+    ("tests", "test", "docs", "doc", "examples", "benchmarks", "scripts", "build", "dist", "src")
+)
 VCS_VERSION_BACKENDS = {
     "setuptools_scm": "setuptools-scm",
     "setuptools-scm": "setuptools-scm",
@@ -38,7 +42,7 @@ class Project:
     normalized_name: str
     import_name: str
     static_version: str | None
-    version_source: str  # "pyproject", "poetry", "dynamic:<tool>"
+    version_source: str  # "pyproject", "poetry", "file:<path>" or "dynamic:<tool>"
     requires_python: str | None
     build_backend: str
     source_dir: Path | None  # the package directory (e.g. src/pkg)
@@ -68,6 +72,14 @@ def _find_source(root: Path, import_name: str, configured: str | None) -> tuple[
         pkgs = sorted(p for p in src.iterdir() if (p / "__init__.py").exists())
         if len(pkgs) == 1:
             return pkgs[0], "src"
+    # flat layout whose import name is not the distribution's (imbalanced-learn -> imblearn/)
+    flat = sorted(
+        p
+        for p in root.iterdir()
+        if p.is_dir() and p.name not in NOT_PACKAGES and (p / "__init__.py").is_file()
+    )
+    if len(flat) == 1:
+        return flat[0], "flat"
     return None, "unknown"
 
 
@@ -180,8 +192,11 @@ def load_project(root: Path) -> Project:
     )
     import_name = normalize(name).replace("-", "_")
     source_dir, layout = _find_source(root, import_name, config.source)
-    if source_dir is not None and not config.source:
+    if source_dir is not None and (not config.source or _is_importable(source_dir)):
+        # the import package, never the distribution name (imbalanced-learn imports as imblearn)
         import_name = source_dir.stem
+    if version_source.startswith("dynamic:"):
+        version_source, static_version = setuptools_version_source(root, data, version_source)
     docs_dir = find_docs_dir(root, config.docs.source)
     return Project(
         root=root,
@@ -225,6 +240,74 @@ def _check_name_and_version(name: str, version: str | None, source: str) -> None
         )
     if problems:
         raise ConfigError(problems=problems)
+
+
+def _is_importable(path: Path) -> bool:
+    """A package directory (with ``__init__.py``) or a module file."""
+    return (path / "__init__.py").is_file() if path.is_dir() else path.suffix == ".py"
+
+
+def setuptools_version_source(
+    root: Path, data: dict[str, Any], fallback: str
+) -> tuple[str, str | None]:
+    """(version source, version) of ``[tool.setuptools.dynamic] version``: ``file:PATH`` for
+    ``{file = PATH}``, ``attr:PATH:VAR`` for ``{attr = "pkg.VAR"}`` with a literal; else
+    ``(fallback, None)``."""
+    version_file = setuptools_version_file(data)
+    if version_file:
+        return f"file:{version_file}", read_version_file(root / version_file)
+    attr = setuptools_version_attr(root, data)
+    if attr:
+        path, var, value = attr
+        return f"attr:{path}:{var}", value
+    return fallback, None
+
+
+def setuptools_version_attr(root: Path, data: dict[str, Any]) -> tuple[str, str, str] | None:
+    """``{attr = "pkg._version.__version__"}`` -> (``pkg/_version.py``, ``__version__``, value),
+    when that module assigns the variable a string literal."""
+    tool = data.get("tool", {})
+    setuptools = tool.get("setuptools", {}) if isinstance(tool, dict) else {}
+    dynamic = setuptools.get("dynamic", {}) if isinstance(setuptools, dict) else {}
+    version = dynamic.get("version") if isinstance(dynamic, dict) else None
+    attr = version.get("attr") if isinstance(version, dict) else None
+    if not isinstance(attr, str) or "." not in attr:
+        return None
+    module, _, var = attr.rpartition(".")
+    parts = module.split(".")
+    for base in ("", "src/"):
+        for rel in ("/".join(parts) + ".py", "/".join(parts) + "/__init__.py"):
+            path = root / f"{base}{rel}"
+            if not path.is_file():
+                continue
+            m = re.search(
+                rf"^{re.escape(var)}\s*(?::[^=\n]*)?=\s*['\"]([^'\"]*)['\"]",
+                path.read_text(encoding="utf-8", errors="replace"),
+                re.MULTILINE,
+            )
+            return (f"{base}{rel}", var, m.group(1)) if m else None
+    return None
+
+
+def setuptools_version_file(data: dict[str, Any]) -> str | None:
+    """``[tool.setuptools.dynamic] version = {file = "VERSION"}`` -> ``"VERSION"``."""
+    tool = data.get("tool", {})
+    setuptools = tool.get("setuptools", {}) if isinstance(tool, dict) else {}
+    dynamic = setuptools.get("dynamic", {}) if isinstance(setuptools, dict) else {}
+    version = dynamic.get("version") if isinstance(dynamic, dict) else None
+    files = version.get("file") if isinstance(version, dict) else None
+    if isinstance(files, list) and len(files) == 1:
+        files = files[0]
+    return files if isinstance(files, str) and files else None
+
+
+def read_version_file(path: Path) -> str | None:
+    """The version a plain version file holds (its first non-empty line), or None."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return next((ln.strip() for ln in text.splitlines() if ln.strip()), None)
 
 
 def detect_dynamic_version_tool(data: dict[str, Any]) -> str:

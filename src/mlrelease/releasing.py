@@ -259,7 +259,7 @@ def plan_steps(
             "fetch origin and check that the upstream has not moved"
             + (" (skipped in a dry run)" if dry_run else ": ok")
         )
-    steps += [f"stamp {version} into {path} ({key})" for path, key in stamps]
+    steps += [f"stamp {version} into {path} ({key or 'the whole file'})" for path, key in stamps]
     if not stamps:
         steps.append(
             f"no file carries the version ({project.version_source}): the tag is the version"
@@ -305,7 +305,7 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
     snapshot = {p: _read_bytes(root / p) for p in written}
     try:
         for path, key in plan.stamps:
-            echo(f"stamping {nxt.next_version} into {path} ({key})")
+            echo(f"stamping {nxt.next_version} into {path} ({key or 'the whole file'})")
             stamp(root, path, key, nxt.next_version)
         today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
         echo(f"updating {plan.changelog}")

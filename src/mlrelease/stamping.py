@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlrelease.errors import ConfigError, Problem, ReleaseError
-from mlrelease.project import Project
+from mlrelease.project import Project, read_version_file
 from mlrelease.versioning import git, parse_version, version_of_tag, versions_equal
 
 # --- stamping ----------------------------------------------------------------------------------
@@ -22,6 +22,9 @@ from mlrelease.versioning import git, parse_version, version_of_tag, versions_eq
 _VAR_RE = (
     r"^(?P<head>{var}\s*(?::\s*[A-Za-z_][\w.\[\]]*\s*)?=\s*)(?P<q>['\"])(?P<value>[^'\"]*)(?P=q)"
 )
+
+
+WHOLE_FILE = ""  # the key of a plain version file: the whole file is the version
 
 
 def stamp_targets(project: Project) -> list[tuple[str, str]]:
@@ -41,29 +44,79 @@ def stamp_targets(project: Project) -> list[tuple[str, str]]:
             _VAR_RE.format(var="__version__"), init.read_text(encoding="utf-8"), re.MULTILINE
         ):
             targets.append((init.relative_to(project.root).as_posix(), "__version__"))
+    if project.version_source.startswith("file:"):
+        targets.append((project.version_source.removeprefix("file:"), WHOLE_FILE))
+    elif project.version_source.startswith("attr:"):
+        path, _, var = project.version_source.removeprefix("attr:").rpartition(":")
+        if (path, var) not in targets:
+            targets.append((path, var))
+    problems = []
     for entry in project.config.version.stamp:
         path, sep, key = entry.rpartition(":")
-        if not sep or not path or not key:
-            raise ConfigError(problems=[_stamp_problem(entry, "must be FILE:VARIABLE")])
-        if not (project.root / path).is_file():
-            raise ConfigError(problems=[_stamp_problem(entry, f"{path} does not exist")])
-        if (path, key) not in targets:
+        if not sep:  # a plain version file: the whole file is the version
+            path, key = entry, WHOLE_FILE
+        problem = _stamp_entry_problem(project.root, entry, path, key)
+        if problem is not None:
+            problems.append(problem)
+        elif (path, key) not in targets:
             targets.append((path, key))
+    if problems:
+        raise ConfigError(problems=problems)
     return targets
 
 
-def _stamp_problem(entry: str, message: str) -> Any:
+def _stamp_entry_problem(root: Path, entry: str, path: str, key: str) -> Problem | None:
+    """What ``release`` would reject about one stamp entry (check and plan say it first)."""
+    message = _stamp_entry_message(root, path, key)
+    return _stamp_problem(entry, message) if message else None
+
+
+def _stamp_entry_message(root: Path, path: str, key: str) -> str | None:
+    if not path or (key != WHOLE_FILE and not re.fullmatch(r"[A-Za-z_][\w.]*", key)):
+        return "must be FILE:VARIABLE, or a plain version file"
+    file = root / path
+    if not file.is_file():
+        return f"{path} does not exist"
+    text = file.read_text(encoding="utf-8", errors="replace")
+    if key == WHOLE_FILE:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        ok = len(lines) == 1
+        return None if ok else f"{path} is not a plain version file (one line, the version)"
+    if file.suffix == ".toml":
+        return None if _toml_has(text, key) else f"{path} has no key {key}"
+    if not re.search(_VAR_RE.format(var=re.escape(key)), text, re.MULTILINE):
+        return f'{path} has no {key} = "..." assignment to stamp'
+    return None
+
+
+def _toml_has(text: str, key: str) -> bool:
+    import tomlkit
+
+    try:
+        table: Any = tomlkit.parse(text)
+        for part in key.split("."):
+            table = table[part]
+    except Exception:
+        return False
+    return True
+
+
+def _stamp_problem(entry: str, message: str) -> Problem:
     return Problem(
         "pyproject.toml",
         "tool.mlrelease.version.stamp",
         f"{entry!r}: {message}",
-        'write e.g. "src/pkg/_version.py:__version__" or "pyproject.toml:tool.pkg.version"',
+        'write e.g. "src/pkg/_version.py:__version__", "pyproject.toml:tool.pkg.version" '
+        'or "VERSION" (a file that holds only the version)',
     )
 
 
 def stamp(root: Path, path: str, key: str, version: str) -> None:
     file = root / path
     text = file.read_text(encoding="utf-8")
+    if key == WHOLE_FILE:
+        file.write_text(f"{version}\n", encoding="utf-8")
+        return
     if file.suffix == ".toml":
         import tomlkit
 
@@ -117,10 +170,15 @@ def verify_tag(project: Project) -> dict[str, Any]:
             hint="delete the tag and push one without +local",
         )
     found: list[tuple[str, str]] = []  # (where, version) that must equal the tag
-    if project.static_version is not None and not project.version_source.startswith("dynamic"):
+    if project.static_version is not None and project.version_source in ("pyproject", "poetry"):
         where = "tool.poetry.version" if project.version_source == "poetry" else "project.version"
         found.append((f"pyproject.toml {where}", project.static_version))
     for path, key in stamp_targets(project):
+        if key == WHOLE_FILE:
+            value = read_version_file(root / path)
+            if value is not None:
+                found.append((path, value))
+            continue
         if path.endswith(".toml"):
             continue
         m = re.search(

@@ -25,10 +25,18 @@ def _load(text: str) -> dict[str, Any]:
     return data
 
 
+def test_the_tag_trigger_follows_the_tag_format() -> None:
+    """Tags like 1.2.3 (tag-format "{version}") and pkg-v1.2.3 trigger the caller too."""
+    bare = _load(caller_workflow("master", tag_format="{version}"))
+    assert bare["on"]["push"] == {"branches": ["master"], "tags": ["[0-9]*"]}
+    prefixed = _load(caller_workflow(tag_format="pkg-v{version}"))
+    assert prefixed["on"]["push"]["tags"] == ["pkg-v[0-9]*"]
+
+
 def test_the_caller_has_dispatch_concurrency_and_the_branch() -> None:
     doc = _load(caller_workflow("trunk"))
     assert set(doc["on"]) == {"pull_request", "push", "workflow_dispatch"}
-    assert doc["on"]["push"] == {"branches": ["trunk"], "tags": ["v*"]}
+    assert doc["on"]["push"] == {"branches": ["trunk"], "tags": ["v[0-9]*"]}
     assert doc["concurrency"] == {
         "group": "${{ github.workflow }}-${{ github.ref }}",
         "cancel-in-progress": "${{ github.event_name == 'pull_request' }}",

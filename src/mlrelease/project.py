@@ -8,11 +8,14 @@ import functools
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlrelease.config import Config, load_config, read_pyproject
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from mlrelease.config.model import Config, load_config, read_pyproject
 from mlrelease.errors import ConfigError, Problem
 
 KNOWN_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
@@ -88,7 +91,6 @@ def available_pythons(candidates: tuple[str, ...] = KNOWN_PYTHONS) -> list[str]:
     for a version that is not selected exits 127. The probes run in parallel (a pyenv shim costs
     about 100 ms).
     """
-    from concurrent.futures import ThreadPoolExecutor
 
     def runs(version: str) -> bool:
         exe = shutil.which(f"python{version}")
@@ -106,7 +108,6 @@ def available_pythons(candidates: tuple[str, ...] = KNOWN_PYTHONS) -> list[str]:
 
 def pythons_from_requires(requires_python: str | None) -> list[str]:
     """Known minor versions allowed by ``requires-python`` (all known ones when unset)."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     if not requires_python:
         return list(KNOWN_PYTHONS)
@@ -128,6 +129,11 @@ def matrix_pythons(project: Project) -> list[str]:
     allowed = pythons_from_requires(project.requires_python)
     present = available_pythons(tuple(allowed))
     return present or allowed[-1:]
+
+
+def matrix(project: Project) -> dict[str, Any]:
+    """The test matrix as a GitHub Actions ``strategy.matrix`` (``fromJSON``-ready)."""
+    return {"python": matrix_pythons(project)}
 
 
 def load_project(root: Path) -> Project:

@@ -288,9 +288,9 @@ def test_registry_down_before_tags_then_rerun_completes_and_latest_never_moves_e
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     from mlrelease.errors import PublishError
-    from mlrelease.images_cli import publish
+    from mlrelease.images.publish import publish
+    from mlrelease.images.registry import RegistryTarget
     from mlrelease.project import load_project
-    from mlrelease.registry import RegistryTarget
 
     repo = "ml/imgdemo-resume"
     project_dir = make_project(
@@ -469,10 +469,10 @@ def _jwt(tid: str, suffix: str = "sig") -> str:
 def test_acr_token_exchange_then_real_registry_accepts_the_refresh_token(
     registry: rs.Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlrelease.acr import ACR_USERNAME, acr_credential, exchange_for_refresh_token
+    from mlrelease._util.redact import redact
+    from mlrelease.auth.registry import ACR_USERNAME, acr_credential, exchange_for_refresh_token
     from mlrelease.errors import AuthError
-    from mlrelease.redact import redact
-    from mlrelease.registry import RegistryTarget
+    from mlrelease.images.registry import RegistryTarget
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ExchangeStub)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

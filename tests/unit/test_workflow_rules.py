@@ -322,7 +322,7 @@ def test_the_rules_catch_a_bad_workflow(tmp_path: Path) -> None:
 
 
 def test_matrix_override_from_the_python_versions_input(capsys: pytest.CaptureFixture[str]) -> None:
-    from mlrelease.cli import main
+    from mlrelease.cli.main import main
 
     assert main(["-C", str(ROOT), "matrix", "--json", "--python", "3.11, 3.12"]) == 0
     assert capsys.readouterr().out.strip() == '{"python":["3.11","3.12"]}'
@@ -332,7 +332,7 @@ def test_matrix_override_from_the_python_versions_input(capsys: pytest.CaptureFi
 
 
 def test_a_bad_python_versions_input_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    from mlrelease.cli import main
+    from mlrelease.cli.main import main
 
     with pytest.raises(SystemExit) as exc:
         main(["matrix", "--python", "3.12 python3"])

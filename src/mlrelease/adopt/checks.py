@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlrelease._util import git
+from mlrelease._util.git import Repo
 from mlrelease.images.engines import detect_engine_name
 from mlrelease.project import available_pythons, load_project, matrix_pythons
 
@@ -30,7 +30,7 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
     in_ci = os.environ.get("CI", "").lower() in ("1", "true")
     if shutil.which("git") is None:
         findings.append(Finding("error", "git is not installed", "install git"))
-    elif not git.is_repository(project.root):
+    elif not Repo(project.root).is_repository():
         findings.append(
             Finding(
                 "error",

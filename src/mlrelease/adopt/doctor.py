@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlrelease._util.git import run_git
+from mlrelease._util.git import Repo
 from mlrelease.adopt.callers import (
     AUDIENCE,
     ISSUER,
@@ -62,15 +62,20 @@ def _check_config(root: Path, report: Report) -> Any:
     return project
 
 
+def _git(root: Path, *args: str) -> tuple[int, str]:
+    result = Repo(root).run(*args)
+    return result.returncode, result.stdout.strip()
+
+
 def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) -> str | None:
     if shutil.which("git") is None:
         report.add("git", "error", "git is not installed", "install git")
         return None
-    code, _ = run_git(root, "rev-parse", "--git-dir")
+    code, _ = _git(root, "rev-parse", "--git-dir")
     if code != 0:
         report.add("git", "error", f"{root} is not a git repository", "git init, then commit")
         return None
-    _, branch = run_git(root, "branch", "--show-current")
+    _, branch = _git(root, "branch", "--show-current")
     if not branch:
         report.add(
             "git",
@@ -86,7 +91,7 @@ def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) ->
             else "not a release branch (releases are cut on " + ", ".join(release_branches) + ")"
         )
         report.add("git", "ok", f"on branch {branch}: {note}")
-    _, shallow = run_git(root, "rev-parse", "--is-shallow-repository")
+    _, shallow = _git(root, "rev-parse", "--is-shallow-repository")
     if shallow == "true":
         report.add(
             "git",
@@ -94,7 +99,7 @@ def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) ->
             "shallow clone: versions are computed from the whole history",
             "git fetch --unshallow --tags (actions/checkout: fetch-depth: 0)",
         )
-    _, status = run_git(root, "status", "--porcelain")
+    _, status = _git(root, "status", "--porcelain")
     if status:
         count = len(status.splitlines())
         report.add(
@@ -103,7 +108,7 @@ def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) ->
             f"{count} uncommitted change(s)",
             "commit them before mlrelease release",
         )
-    code, url = run_git(root, "remote", "get-url", "origin")
+    code, url = _git(root, "remote", "get-url", "origin")
     if code != 0 or not url:
         report.add(
             "git",

@@ -26,11 +26,11 @@ import os
 import shutil
 import sys
 import tempfile
-import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
+from packaging.metadata import parse_email
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from mlrelease._util.redact import register_secret
@@ -39,8 +39,9 @@ from mlrelease.errors import PublishError, ToolError
 from mlrelease.images.engines import BuildSpec, Engine, PythonInImage
 from mlrelease.images.layout import REF_ANNOTATION, LayoutImage, blob_path
 from mlrelease.images.plan import LAYOUT_DIR, ImagePlan, tag_fields
-from mlrelease.project import Project, normalize
+from mlrelease.project import Project, dist_files, normalize
 from mlrelease.versioning.versions import versions_equal
+from mlrelease.wheels.dist import read_metadata
 
 BUILD_REF = "build"
 # File times in every layer and the image's created time. Constant, not the commit's time: a layer
@@ -62,7 +63,7 @@ def release_wheel(project: Project, dist: Path, version: str) -> Path:
 
     found: list[Path] = []
     others: list[str] = []
-    for path in sorted(dist.glob("*.whl")) if dist.is_dir() else []:
+    for path in (p for p in dist_files(dist) if p.suffix == ".whl"):
         try:
             name, ver, _, _ = parse_wheel_filename(path.name)
         except InvalidWheelFilename:
@@ -90,16 +91,9 @@ def release_wheel(project: Project, dist: Path, version: str) -> Path:
 
 
 def wheel_requirements(wheel: Path) -> list[str]:
-    """The wheel's ``Requires-Dist`` lines."""
-    with zipfile.ZipFile(wheel) as zf:
-        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA"))
-        text = zf.read(meta).decode("utf-8", "replace")
-    head = text.split("\n\n", 1)[0]
-    return [
-        line.split(":", 1)[1].strip()
-        for line in head.splitlines()
-        if line.startswith("Requires-Dist:")
-    ]
+    """The wheel's ``Requires-Dist`` lines (its core metadata, read once by :mod:`wheels.dist`)."""
+    raw, _ = parse_email(read_metadata(wheel))
+    return list(raw.get("requires_dist", []))
 
 
 def _pip() -> list[str]:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from packaging.version import Version
 
-from mlrelease._util.git import head_sha, last_commit_epoch, remote_url
+from mlrelease._util.git import Repo, source_date_epoch
 from mlrelease._util.redact import url_without_credentials
 from mlrelease.versioning.versions import release_version_at_head
 
@@ -187,7 +187,7 @@ def project_source(project: Project) -> str | None:
             found = https_source(urls.get(key)) if isinstance(urls.get(key), str) else None
             if found:
                 return found
-    return https_source(remote_url(project.root))
+    return https_source(Repo(project.root).remote_url())
 
 
 def project_licenses(project: Project) -> str | None:
@@ -199,23 +199,14 @@ def project_licenses(project: Project) -> str | None:
     return None
 
 
-def source_date_epoch(project: Project) -> int:
-    """``SOURCE_DATE_EPOCH`` if set, else the committer time of HEAD (so rebuilds are identical)."""
-
-    raw = os.environ.get("SOURCE_DATE_EPOCH", "")
-    if raw.isdigit():
-        return int(raw)
-    return last_commit_epoch(project.root) or 0
-
-
 def release_facts(project: Project, version: str) -> ReleaseFacts:
 
     table = project.pyproject.get("project", {})
     description = table.get("description") if isinstance(table, dict) else None
     return ReleaseFacts(
         version=version,
-        sha=head_sha(project.root) or "0" * 40,
-        epoch=source_date_epoch(project),
+        sha=Repo(project.root).head_sha() or "0" * 40,
+        epoch=source_date_epoch(project.root) or 0,
         source=project_source(project),
         licenses=project_licenses(project),
         title=project.name,

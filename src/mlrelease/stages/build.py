@@ -10,18 +10,17 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mlrelease._util import git
+from mlrelease._util.git import source_date_epoch
 from mlrelease.project import Project
+from mlrelease.project import dist_files as project_dist_files
 from mlrelease.stages.plan import DIST_FILES, WHEEL_FILES, Command, Install, StagePlan
 
-DIST_SUFFIXES = (".whl", ".tar.gz")
 
-
-def source_date_epoch(project: Project) -> int | None:
-    """The last commit's time when reproducible builds are on and the project is in git."""
+def build_epoch(project: Project) -> int | None:
+    """``SOURCE_DATE_EPOCH`` (set, or the last commit's time) when reproducible builds are on."""
     if not project.config.build.reproducible:
         return None
-    return git.last_commit_epoch(project.root)
+    return source_date_epoch(project.root)
 
 
 def build_plan(project: Project, *, use_uv: bool = False) -> StagePlan:
@@ -40,7 +39,7 @@ def build_plan(project: Project, *, use_uv: bool = False) -> StagePlan:
     if use_uv:
         argv += ["--installer", "uv"]
     argv.append(".")
-    epoch = source_date_epoch(project)
+    epoch = build_epoch(project)
     env = (("SOURCE_DATE_EPOCH", str(epoch)),) if epoch is not None else ()
     notes: list[str] = []
     if cfg.reproducible and epoch is None:
@@ -89,10 +88,7 @@ def plan_build(project: Project) -> dict[str, Any]:
 
 def dist_files(project: Project) -> list[Path]:
     """The sdists and wheels in the build output directory, sorted."""
-    outdir = project.root / project.config.build.outdir
-    if not outdir.is_dir():
-        return []
-    return sorted(p for p in outdir.iterdir() if p.is_file() and p.name.endswith(DIST_SUFFIXES))
+    return project_dist_files(project.root / project.config.build.outdir)
 
 
 def clean_outdir(project: Project) -> list[Path]:

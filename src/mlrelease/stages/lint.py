@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mlrelease._util import console
+from mlrelease._util.git import git
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import MlreleaseError, ToolError
 from mlrelease.project import Project
@@ -144,31 +145,26 @@ def changed_lines(diff: str) -> dict[str, set[int]]:
     return changed
 
 
-def _git(root: Path, *args: str) -> str:
-
-    return run(["git", *args], cwd=root, quiet=True).stdout
-
-
 def changed_against(root: Path, base: str) -> tuple[Path, dict[str, set[int] | None]]:
     """(repository top level, {path: changed lines, or None for a whole new file})."""
     try:
-        top = Path(_git(root, "rev-parse", "--show-toplevel").strip())
+        top = Path(git(root, "rev-parse", "--show-toplevel").strip())
     except ToolError:
         raise MlreleaseError(
             f"{root} is not a git repository, so lint.fail-on = 'new' has nothing to compare",
             hint="run inside a git clone, or set tool.mlrelease.lint.fail-on = 'all'",
         ) from None
     try:
-        merge_base = _git(root, "merge-base", base, "HEAD").strip()
+        merge_base = git(root, "merge-base", base, "HEAD").strip()
     except ToolError:
         raise MlreleaseError(
             f"lint.base {base!r} is not a commit in this clone",
             hint=f"fetch it (e.g. git fetch origin main; CI needs fetch-depth: 0) or set "
             f"tool.mlrelease.lint.base; now {base!r}",
         ) from None
-    diff = _git(top, "diff", "-U0", "--no-color", "--no-ext-diff", merge_base)
+    diff = git(top, "diff", "-U0", "--no-color", "--no-ext-diff", merge_base)
     result: dict[str, set[int] | None] = dict(changed_lines(diff).items())
-    untracked = _git(top, "ls-files", "--others", "--exclude-standard")
+    untracked = git(top, "ls-files", "--others", "--exclude-standard")
     for name in untracked.splitlines():
         result[name] = None
     return top, result

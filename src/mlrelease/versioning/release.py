@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlrelease._util.git import git
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import MlreleaseError, ReleaseError, ToolError
 from mlrelease.project import Project
@@ -27,7 +28,6 @@ from mlrelease.versioning.versions import (
     compute_next_version,
     current_branch,
     format_tag,
-    git,
     last_release,
     normalize_version,
     parse_version,

@@ -15,9 +15,10 @@ from typing import Any
 
 import tomlkit
 
+from mlrelease._util.git import git
 from mlrelease.errors import ConfigError, Problem, ReleaseError
 from mlrelease.project import Project
-from mlrelease.versioning.versions import git, parse_version, version_of_tag, versions_equal
+from mlrelease.versioning.versions import parse_version, version_of_tag, versions_equal
 
 # --- stamping ----------------------------------------------------------------------------------
 

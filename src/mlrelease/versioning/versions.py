@@ -19,7 +19,7 @@ from typing import Any
 
 from packaging.version import InvalidVersion, Version
 
-from mlrelease._util.runner import run
+from mlrelease._util.git import git
 from mlrelease.errors import MlreleaseError, ReleaseError
 from mlrelease.project import Project
 from mlrelease.versioning import semrel
@@ -101,12 +101,6 @@ def version_of_tag(tag_format: str, tag: str) -> str | None:
     except ValueError:
         return None
     return str(v)
-
-
-def git(root: Path, *args: str, check: bool = True) -> str:
-    """A read-only git query, not echoed; stdout stripped."""
-    result = run(["git", *args], cwd=root, check=check, quiet=True)
-    return result.stdout.strip() if result.returncode == 0 else ""
 
 
 def release_tags(root: Path, tag_format: str, *, merged: str | None = None) -> dict[str, str]:

@@ -30,10 +30,10 @@ from packaging.version import Version
 
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import PublishError, ToolError
+from mlrelease.project import DIST_SUFFIXES, dist_files
 from mlrelease.versioning.versions import versions_equal
 
 MiB = 1024 * 1024
-DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class DistFile:
 
 
 def is_dist_file(path: Path) -> bool:
-    return path.is_file() and path.name.endswith(DIST_SUFFIXES)
+    return path.is_file() and path.name.endswith(DIST_SUFFIXES) and not path.name.startswith(".")
 
 
 def find_dist_files(dist: Path) -> list[Path]:
@@ -64,7 +64,7 @@ def find_dist_files(dist: Path) -> list[Path]:
             f"{dist} does not exist: there is nothing to publish",
             hint="build first (`nox -s build`), or pass --dist DIR",
         )
-    files = sorted(p for p in dist.iterdir() if is_dist_file(p))
+    files = dist_files(dist)
     if not files:
         raise PublishError(
             f"{dist} holds no wheel or sdist",

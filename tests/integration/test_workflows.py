@@ -342,7 +342,7 @@ def test_python_ci_lines_run_against_the_example(pipeline: Pipeline) -> None:
 
 
 def test_release_then_a_rerun_publishes_and_a_third_run_does_nothing(pipeline: Pipeline) -> None:
-    """RELIABILITY.md item 8: the run dies after the tag is pushed; re-running the workflow
+    """failure mode 8: the run dies after the tag is pushed; re-running the workflow
     publishes; a third run finds everything published."""
     first, _ = pipeline.release(only={"release"})
     assert first.results["release"]["result"] == "success", first.log

@@ -1,5 +1,5 @@
 """The security and thinness rules of the reusable workflows, the setup action and the docs' caller
-example (RELIABILITY.md item 16, issue 7 point 4), checked on the files themselves.
+example (failure mode 16, issue 7 point 4), checked on the files themselves.
 
 Each rule is a small function returning the violations it finds, and each is also run on a
 deliberately bad workflow so a rule that silently stopped matching would fail here.
@@ -231,7 +231,7 @@ def test_release_job_is_serialised_and_never_cancelled() -> None:
 
 
 def test_publishing_is_keyed_on_the_tag_not_on_a_fresh_release() -> None:
-    """RELIABILITY.md item 8: publish jobs run when a release tag is at HEAD, released now or not."""
+    """failure mode 8: publish jobs run when a release tag is at HEAD, released now or not."""
     jobs = load(ROOT / ".github" / "workflows" / "release.yml")["jobs"]
     outputs = jobs["release"]["outputs"]
     assert "released" not in outputs["tag"]

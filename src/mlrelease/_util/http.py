@@ -5,7 +5,7 @@ Standard library only (``urllib``), so mlrelease needs no HTTP dependency and ho
 
 - Only safe requests (GET) are retried automatically, on connection errors and 5xx answers, a
   bounded number of times with exponential backoff. Uploads are never retried here: the caller looks
-  at the feed's index after an upload error before deciding (RELIABILITY.md items 1-2), using the
+  at the feed's index after an upload error before deciding (failure modes 1-2), using the
   same :class:`Backoff` policy.
 - Credentials are sent only to the origin they were given for: a redirect to another host (e.g. a
   CDN or blob store) drops the ``Authorization`` header.

@@ -6,7 +6,7 @@ the Azure CLI (after ``azure/login`` with OIDC), workload identity federation
 and environment credentials. Every token is registered with :mod:`mlrelease._util.redact` the moment it
 exists, so it is masked in every later line (and ``::add-mask::``-ed on GitHub Actions).
 
-Known Entra failures are mapped to messages that say what to do (RELIABILITY.md item 13).
+Known Entra failures are mapped to messages that say what to do (failure mode 13).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Handlers of ``mlrelease publish wheels|images|all`` (parsing lives in :mod:`mlrelease.cli.main`).
 
-Order for ``all`` (RELIABILITY.md item 15): wheels (immutable) -> images (digest, immutable tags,
+Order for ``all`` (failure mode 15): wheels (immutable) -> images (digest, immutable tags,
 then moving tags). Both targets are checked before the first byte goes out.
 """
 

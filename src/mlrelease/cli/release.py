@@ -82,7 +82,7 @@ def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json
     else:
         console.out(f"nothing to release: no releasable commits {since} (--allow-noop)")
     # A release tag already at HEAD (a re-run after a failed publish) is still reported, so the
-    # publish jobs run and complete it (RELIABILITY.md item 8); "released" stays false.
+    # publish jobs run and complete it (failure mode 8); "released" stays false.
     from mlrelease.versioning.versions import format_tag, release_version_at_head
 
     at_head = release_version_at_head(project)

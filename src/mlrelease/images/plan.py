@@ -3,7 +3,7 @@
 For each ``[[tool.mlrelease.publish.images]]`` entry, :func:`plan_image` resolves the target
 (a registry repository, or the embedded OCI image layout ``.mlrelease/images/<name>`` when no
 registry is configured), renders the tag templates for the release version at HEAD, fills in the
-OCI labels and fixes the push order (RELIABILITY.md items 14-15):
+OCI labels and fixes the push order (failure modes 14-15):
 
 1. the image by digest (immutable, content-addressed);
 2. the *immutable* tags: any tag naming the exact version or commit (``{version}``, ``{patch}``,

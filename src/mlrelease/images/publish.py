@@ -1,6 +1,6 @@
 """``mlrelease publish images``: preflight, build, push by digest, immutable tags, moving tags.
 
-Order across all configured images (RELIABILITY.md items 13-15):
+Order across all configured images (failure modes 13-15):
 
 1. preflight, before anything is built or sent: a release tag at HEAD, the released wheel in dist/,
    a container engine, each target reachable with its credentials, and what each tag points at now;
@@ -202,7 +202,7 @@ def publish(project: Project, *, dist: Path | None, dry_run: bool) -> list[Image
 def preflight(project: Project, *, dist: Path | None) -> None:
     """Everything ``publish`` checks before building or sending, without building or sending.
 
-    ``mlrelease publish all`` runs it before the first wheel is uploaded (RELIABILITY.md item 15).
+    ``mlrelease publish all`` runs it before the first wheel is uploaded (failure mode 15).
     """
 
     outcomes = publish(project, dist=dist, dry_run=True)  # release tag, wheel, platforms

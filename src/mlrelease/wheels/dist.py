@@ -1,6 +1,6 @@
 """The built files a publish sends: found in dist/, hashed once, checked before the first byte goes out.
 
-Preflight (RELIABILITY.md items 4, 5, 10, 11), for every file, before any upload: the filename is a
+Preflight (failure modes 4, 5, 10, 11), for every file, before any upload: the filename is a
 valid wheel or sdist name of this project; its version equals the release version (the tag at
 HEAD, compared through PEP 440); it is not a local version; it is under the feed's size limit; and
 ``twine check --strict`` passes. Any failure means nothing is uploaded.

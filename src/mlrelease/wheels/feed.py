@@ -1,7 +1,7 @@
 """Where wheels go, what is already there, and what each file's fate is.
 
 A :class:`FeedTarget` is resolved from ``[tool.mlrelease.publish.feed]`` and validated before any
-network call (RELIABILITY.md item 3):
+network call (failure mode 3):
 
 - ``azure-artifacts = { organization, project?, feed }`` derives
   ``https://pkgs.dev.azure.com/<org>[/<project>]/_packaging/<feed>/pypi/upload/`` and its index

@@ -1,6 +1,6 @@
 """``mlrelease publish wheels``: preflight everything, reconcile with the feed, upload, verify, report.
 
-Order (RELIABILITY.md items 1-7): resolve and validate the target (no network) -> describe and hash
+Order (failure modes 1-7): resolve and validate the target (no network) -> describe and hash
 every file -> preflight every file (release tag at HEAD, name, version, size, ``twine check
 --strict``) -> credentials -> reconcile with the index (a conflict stops everything) -> upload the
 missing files (after an error the index decides) -> verify every file is listed with its sha256 ->

@@ -2,7 +2,7 @@
 
 One multipart ``POST`` per file, streamed from disk (``:action=file_upload``, ``protocol_version=1``,
 the core metadata fields, and md5/sha256/blake2-256 digests, as twine sends them). After *any*
-upload error the feed's index is read again before deciding (RELIABILITY.md items 1-2):
+upload error the feed's index is read again before deciding (failure modes 1-2):
 
 - listed with the same sha256 -> the upload landed (e.g. a 502 or a dropped connection after the
   server stored it): done, exactly one copy;

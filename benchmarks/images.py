@@ -126,7 +126,7 @@ def publish(project: Path, env: dict[str, str]) -> tuple[float, dict[str, object
 
 
 def layout_size(layout: Path, ref: str) -> int:
-    from mlrelease.ocilayout import LayoutImage
+    from mlrelease.images.layout import LayoutImage
 
     return LayoutImage.read(layout, ref).size
 

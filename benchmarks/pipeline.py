@@ -33,13 +33,13 @@ EXAMPLE = ROOT / "examples" / "driftwatch"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from mlrelease.build import build_plan, expand  # noqa: E402 - after the sys.path line above
-from mlrelease.config import DEFAULT_TOOLS  # noqa: E402
-from mlrelease.docs import docs_plan  # noqa: E402
-from mlrelease.lint import lint_plan  # noqa: E402
+from mlrelease.config.model import DEFAULT_TOOLS  # noqa: E402
 from mlrelease.project import load_project  # noqa: E402
-from mlrelease.stageplan import StagePlan, reports_dir  # noqa: E402
-from mlrelease.tests import tests_plan  # noqa: E402
+from mlrelease.stages.build import build_plan, expand  # noqa: E402 - after the sys.path line above
+from mlrelease.stages.docs import docs_plan  # noqa: E402
+from mlrelease.stages.lint import lint_plan  # noqa: E402
+from mlrelease.stages.plan import StagePlan, reports_dir  # noqa: E402
+from mlrelease.stages.test import tests_plan  # noqa: E402
 
 
 def pin(tool: str) -> str:

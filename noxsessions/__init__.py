@@ -11,8 +11,8 @@
 
 :func:`register` reads ``[tool.mlrelease]`` through :mod:`mlrelease.project` and defines ``lint``,
 ``tests-<python>``, ``docs``, ``docs-linkcheck``, ``build``, ``release`` and ``publish``. The
-sessions only turn the core's plans (:mod:`mlrelease.lint`, :mod:`mlrelease.tests`,
-:mod:`mlrelease.docs`, :mod:`mlrelease.build`) into ``session.install`` / ``session.run``.
+sessions only turn the core's plans (:mod:`mlrelease.stages.lint`, :mod:`mlrelease.stages.test`,
+:mod:`mlrelease.stages.docs`, :mod:`mlrelease.stages.build`) into ``session.install`` / ``session.run``.
 
 Environments are made with uv when it is on PATH (nox's ``uv|virtualenv`` backend) and reused: a
 stamp of the install inputs (pinned tools, extras, the project's dependencies, the Python) sits in
@@ -33,7 +33,7 @@ import nox
 
 from mlrelease.errors import ConfigError
 from mlrelease.project import Project, load_project, matrix_pythons
-from mlrelease.stageplan import StagePlan, reports_dir
+from mlrelease.stages.plan import StagePlan, reports_dir
 
 __all__ = ["SESSIONS", "install_plan", "register", "run_plan"]
 
@@ -78,7 +78,7 @@ def run_plan(
     With ``keep_going`` (the lint session) every command runs, and the session fails at the end
     naming each command that failed, so one run reports ruff, the format check and mypy at once.
     """
-    from mlrelease.build import expand
+    from mlrelease.stages.build import expand
 
     failed: list[str] = []
     for command in plan.commands:
@@ -140,7 +140,7 @@ def register(
 
 
 def _define_lint(project: Project) -> None:
-    from mlrelease.lint import lint_plan
+    from mlrelease.stages.lint import lint_plan
 
     plan = lint_plan(project)
 
@@ -153,7 +153,7 @@ def _define_lint(project: Project) -> None:
 
 
 def _define_tests(project: Project) -> None:
-    from mlrelease.tests import tests_plan
+    from mlrelease.stages.test import tests_plan
 
     # A configured Python that is not installed: nox reports the session as skipped ("Python
     # interpreter 3.X not found"), and as failed when CI is set (--error-on-missing-interpreters).
@@ -189,7 +189,7 @@ def _check_interpreter(session: nox.Session, python: str) -> None:
 
 
 def _define_docs(project: Project) -> None:
-    from mlrelease.docs import docs_plan
+    from mlrelease.stages.docs import docs_plan
 
     plan = docs_plan(project)
 
@@ -202,7 +202,7 @@ def _define_docs(project: Project) -> None:
 
 
 def _define_linkcheck(project: Project) -> None:
-    from mlrelease.docs import docs_plan
+    from mlrelease.stages.docs import docs_plan
 
     plan = docs_plan(project, builder="linkcheck")
     tags = ["check", "docs"] if project.config.docs.linkcheck else ["docs"]
@@ -218,12 +218,12 @@ def _define_linkcheck(project: Project) -> None:
 
 
 def _define_build(project: Project) -> None:
-    from mlrelease.build import build_plan
+    from mlrelease.stages.build import build_plan
 
     @nox.session(name="build", tags=["check", "build"], reuse_venv=True)
     def build(session: nox.Session) -> None:
         """sdist + wheel once into the build outdir (reproducible), twine check, wheel contents."""
-        from mlrelease.build import clean_outdir, dist_files
+        from mlrelease.stages.build import clean_outdir, dist_files
 
         plan = build_plan(project, use_uv=shutil.which("uv") is not None)
         _check_or_skip(session, plan)

@@ -3,9 +3,9 @@
 Three MyST directives, each rendering Markdown that MyST parses in place:
 
 - ``{mlrelease-config}``: every ``[tool.mlrelease]`` key with type, default and description, from
-  the field metadata of :mod:`mlrelease.config` (the same metadata the parser and the JSON schema
+  the field metadata of :mod:`mlrelease.config.model` (the same metadata the parser and the JSON schema
   use);
-- ``{mlrelease-cli}``: every command and option, from :func:`mlrelease.cli.build_parser`;
+- ``{mlrelease-cli}``: every command and option, from :func:`mlrelease.cli.main.build_parser`;
 - ``{mlrelease-workflows}``: every reusable workflow's inputs, outputs and secrets, read from
   ``.github/workflows/*.yml`` (the ``on.workflow_call`` block).
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlrelease import config as c
+from mlrelease.config import model as c
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = REPO_ROOT / ".github" / "workflows"
@@ -227,7 +227,7 @@ def _option(action: argparse.Action) -> CliOption | None:
 def cli_commands(parser: argparse.ArgumentParser | None = None) -> list[CliCommand]:
     """Every command (``mlrelease``, ``mlrelease check``, ``mlrelease publish wheels``, ...)."""
     if parser is None:
-        from mlrelease.cli import build_parser
+        from mlrelease.cli.main import build_parser
 
         parser = build_parser()
     commands: list[CliCommand] = []
@@ -410,7 +410,7 @@ def setup(app: Any) -> dict[str, Any]:
         return Generated
 
     app.add_directive("mlrelease-config", make(render_config_markdown, [Path(c.__file__)]))
-    from mlrelease import cli
+    from mlrelease.cli import main as cli
 
     app.add_directive("mlrelease-cli", make(render_cli_markdown, [Path(cli.__file__)]))
     app.add_directive("mlrelease-workflows", make(render_workflows_markdown, [WORKFLOWS_DIR]))

@@ -1,3 +1,3 @@
-from mlrelease.cli import main
+from mlrelease.cli.main import main
 
 raise SystemExit(main())

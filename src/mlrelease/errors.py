@@ -1,7 +1,7 @@
 """The error hierarchy. Every user-facing failure is one of these, caught once in ``cli.main``.
 
 Exit codes are fixed: 2 for configuration errors, 1 for every other failure. A message says what is
-wrong, where (file, key) and how to fix it; it never carries a secret (see :mod:`mlrelease.redact`).
+wrong, where (file, key) and how to fix it; it never carries a secret (see :mod:`mlrelease._util.redact`).
 """
 
 from __future__ import annotations

@@ -7,12 +7,15 @@ from __future__ import annotations
 import functools
 import re
 import shutil
-import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlrelease.config import Config, load_config, read_pyproject
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from mlrelease._util.runner import run
+from mlrelease.config.model import Config, load_config, read_pyproject
 from mlrelease.errors import ConfigError, Problem
 
 KNOWN_PYTHONS = ("3.9", "3.10", "3.11", "3.12", "3.13", "3.14")
@@ -100,16 +103,12 @@ def available_pythons(candidates: tuple[str, ...] = KNOWN_PYTHONS) -> list[str]:
     for a version that is not selected exits 127. The probes run in parallel (a pyenv shim costs
     about 100 ms).
     """
-    from concurrent.futures import ThreadPoolExecutor
 
     def runs(version: str) -> bool:
         exe = shutil.which(f"python{version}")
         if exe is None:
             return False
-        proc = subprocess.run(
-            [exe, "-c", ""], capture_output=True, check=False, stdin=subprocess.DEVNULL
-        )
-        return proc.returncode == 0
+        return run([exe, "-c", ""], check=False, quiet=True).returncode == 0
 
     with ThreadPoolExecutor(max_workers=len(candidates) or 1) as pool:
         ok = list(pool.map(runs, candidates))
@@ -118,7 +117,6 @@ def available_pythons(candidates: tuple[str, ...] = KNOWN_PYTHONS) -> list[str]:
 
 def pythons_from_requires(requires_python: str | None) -> list[str]:
     """Known minor versions allowed by ``requires-python`` (all known ones when unset)."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     if not requires_python:
         return list(KNOWN_PYTHONS)
@@ -140,6 +138,30 @@ def matrix_pythons(project: Project) -> list[str]:
     allowed = pythons_from_requires(project.requires_python)
     present = available_pythons(tuple(allowed))
     return present or allowed[-1:]
+
+
+# What a build writes and a publish sends: wheels and sdists (.tar.gz; .zip for old sdists).
+DIST_SUFFIXES = (".whl", ".tar.gz", ".zip")
+
+
+def dist_files(directory: Path) -> list[Path]:
+    """The wheels and sdists in ``directory``, sorted (none when it does not exist).
+
+    The one place that says what a distribution file is: the build session cleans and checks
+    these, publishing sends them, the image build takes its wheel from them.
+    """
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p
+        for p in directory.iterdir()
+        if p.is_file() and p.name.endswith(DIST_SUFFIXES) and not p.name.startswith(".")
+    )
+
+
+def matrix(project: Project) -> dict[str, Any]:
+    """The test matrix as a GitHub Actions ``strategy.matrix`` (``fromJSON``-ready)."""
+    return {"python": matrix_pythons(project)}
 
 
 def load_project(root: Path) -> Project:

@@ -147,8 +147,8 @@ class Feed:
 
     def listing(self, name: str) -> list[str]:
         """Filenames the simple index lists for ``name`` (read with the account)."""
-        from mlrelease.feeds import parse_simple_page
-        from mlrelease.http import basic_auth_header
+        from mlrelease._util.http import basic_auth_header
+        from mlrelease.wheels.feed import parse_simple_page
 
         url = f"{self.index_url}{name}/"
         req = urllib.request.Request(url)
@@ -249,7 +249,7 @@ class DevpiServer:
     def _call(
         self, method: str, path: str, body: dict[str, object], auth: tuple[str, str] | None
     ) -> None:
-        from mlrelease.http import basic_auth_header
+        from mlrelease._util.http import basic_auth_header
 
         req = urllib.request.Request(
             self.base + path, data=json.dumps(body).encode(), method=method

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from mlrelease.distfiles import DistFile, describe
 from mlrelease.errors import PublishError
-from mlrelease.feeds import FeedTarget, parse_simple_page
+from mlrelease.wheels.dist import DistFile, describe
+from mlrelease.wheels.feed import FeedTarget, parse_simple_page
 from tests.integration import feedservers as fs
 from tests.integration.test_publish_wheels import ALL, PY3, actions, make_project, run_publish
 
@@ -37,7 +37,7 @@ def _target(root: Path) -> FeedTarget:
 
 def _publish_one(root: str, path: str, start: object, results: object) -> None:
     """In a child process: wait for the other publisher, then put one file on the feed."""
-    from mlrelease.dirfeed import DirectoryFeed
+    from mlrelease.wheels.directory import DirectoryFeed
 
     dist = describe(Path(path))
     start.wait()  # type: ignore[attr-defined]
@@ -83,7 +83,7 @@ def test_two_publishers_of_one_filename_with_different_content_one_wins(tmp_path
 
 
 def test_a_publish_killed_between_file_and_index_converges_on_rerun(tmp_path: Path) -> None:
-    from mlrelease.dirfeed import DirectoryFeed
+    from mlrelease.wheels.directory import DirectoryFeed
 
     project = make_project(tmp_path / "proj", None, files=[PY3])
     first = run_publish(project, "publish", "wheels")

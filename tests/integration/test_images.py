@@ -288,9 +288,9 @@ def test_registry_down_before_tags_then_rerun_completes_and_latest_never_moves_e
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     from mlrelease.errors import PublishError
-    from mlrelease.images_cli import publish
+    from mlrelease.images.publish import publish
+    from mlrelease.images.registry import RegistryTarget
     from mlrelease.project import load_project
-    from mlrelease.registry import RegistryTarget
 
     repo = "ml/imgdemo-resume"
     project_dir = make_project(
@@ -485,10 +485,10 @@ def _jwt(tid: str, suffix: str = "sig") -> str:
 def test_acr_token_exchange_then_real_registry_accepts_the_refresh_token(
     registry: rs.Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mlrelease.acr import ACR_USERNAME, acr_credential, exchange_for_refresh_token
+    from mlrelease._util.redact import redact
+    from mlrelease.auth.registry import ACR_USERNAME, acr_credential, exchange_for_refresh_token
     from mlrelease.errors import AuthError
-    from mlrelease.redact import redact
-    from mlrelease.registry import RegistryTarget
+    from mlrelease.images.registry import RegistryTarget
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _ExchangeStub)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -714,8 +714,8 @@ def test_blob_upload_restarts_after_the_registry_drops_out(
 ) -> None:
     """The registry goes away in the middle of a blob upload: the upload session is restarted
     (bounded, with backoff) once it is back, and the blob arrives intact."""
-    from mlrelease.ocilayout import Blob, LayoutImage, blob_path, sha256_digest
-    from mlrelease.registry import RegistryTarget
+    from mlrelease.images.layout import Blob, LayoutImage, blob_path, sha256_digest
+    from mlrelease.images.registry import RegistryTarget
 
     data = os.urandom(300_000)
     digest = sha256_digest(data)

@@ -308,7 +308,7 @@ def test_written_caller_matches_the_documented_caller() -> None:
     """init writes the caller the docs show (docs/examples/caller.yml): same jobs, same wiring."""
     import yaml
 
-    from mlrelease.init import caller_workflow
+    from mlrelease.adopt.init import caller_workflow
 
     documented = Path(__file__).resolve().parents[2] / "docs" / "examples" / "caller.yml"
     ours = yaml.safe_load(caller_workflow())

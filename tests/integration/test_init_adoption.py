@@ -308,7 +308,7 @@ def test_coverage_of_nothing_fails_the_tests_command(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     from mlrelease.project import load_project
-    from mlrelease.tests import tests_plan
+    from mlrelease.stages.test import tests_plan
 
     project = load_project(root)
     assert project.import_name == "imblite"  # never the distribution name

@@ -151,7 +151,7 @@ def test_first_publish_then_rerun_uploads_nothing(feed: fs.Feed, tmp_path: Path)
         )
         text = summary.read_text()
         for path in fs.dist_files():
-            from mlrelease.distfiles import sha256_of
+            from mlrelease.wheels.dist import sha256_of
 
             assert f"| `{path.name}` | `{sha256_of(path)}` | uploaded |" in text
         assert "pip install --index-url" in text
@@ -426,7 +426,8 @@ def test_azure_feed_credential_is_an_entra_token_for_azure_devops(
 ) -> None:
     """Credential order step 2 against a managed-identity endpoint stub (App Service contract:
     GET $IDENTITY_ENDPOINT?api-version=2019-08-01&resource=R with X-IDENTITY-HEADER)."""
-    from mlrelease import credentials, redact
+    from mlrelease._util import redact
+    from mlrelease.auth import feed as credentials
     from tests.integration.azure_stub import managed_identity
 
     token = "entra-token-" + "x" * 40

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from mlrelease.http import basic_auth_header
+from mlrelease._util.http import basic_auth_header
 from tests.integration import registry_server as rs
 
 pytestmark = [pytest.mark.integration]
@@ -130,7 +130,7 @@ def servers(ca: rs.TestCA) -> Iterator[dict[str, ThreadingHTTPServer]]:
 
 
 def _blob_image(tmp: Path):  # type: ignore[no-untyped-def]
-    from mlrelease.ocilayout import Blob, LayoutImage, blob_path, sha256_digest
+    from mlrelease.images.layout import Blob, LayoutImage, blob_path, sha256_digest
 
     data = b"layer bytes"
     digest = sha256_digest(data)
@@ -145,7 +145,7 @@ def _blob_image(tmp: Path):  # type: ignore[no-untyped-def]
 def test_credentials_only_go_to_the_registry_origin(
     servers: dict[str, ThreadingHTTPServer], ca: rs.TestCA, tmp_path: Path, mode: str
 ) -> None:
-    from mlrelease.registry import RegistryTarget
+    from mlrelease.images.registry import RegistryTarget
 
     reg = servers["registry"]
     handler = reg.RequestHandlerClass
@@ -194,7 +194,7 @@ def test_http_token_realm_gets_nothing(
     servers: dict[str, ThreadingHTTPServer], ca: rs.TestCA, tmp_path: Path
 ) -> None:
     from mlrelease.errors import AuthError
-    from mlrelease.registry import RegistryTarget
+    from mlrelease.images.registry import RegistryTarget
 
     reg = servers["registry"]
     handler = reg.RequestHandlerClass

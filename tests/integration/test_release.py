@@ -383,7 +383,7 @@ def test_the_rollback_restores_a_changelog_written_between_plan_and_release(
     rollback puts back the user's bytes (a `git reset --hard` deleted the file)."""
     from mlrelease.errors import ReleaseError
     from mlrelease.project import load_project
-    from mlrelease.releasing import ReleasePlan, execute, plan_steps
+    from mlrelease.versioning.release import ReleasePlan, execute, plan_steps
     from tests.integration.gitrepo import GIT_ENV
 
     for key, value in GIT_ENV.items():

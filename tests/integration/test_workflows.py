@@ -128,7 +128,7 @@ def test_the_auditors_fail_on_a_bad_workflow(tmp_path: Path) -> None:
 def test_what_init_writes_passes_the_auditors(tmp_path: Path) -> None:
     """The caller and the Dependabot file `mlrelease init` writes: zizmor, actionlint and the
     GitHub workflow and Dependabot schemas report nothing (repo-review's expectations included)."""
-    from mlrelease.init import DEPENDABOT, caller_workflow
+    from mlrelease.adopt.init import DEPENDABOT, caller_workflow
 
     github = tmp_path / ".github"
     (github / "workflows").mkdir(parents=True)
@@ -486,7 +486,7 @@ def test_commit_lint_fails_a_non_conventional_pr_title_and_passes_a_good_one(
 
 
 def test_release_then_a_rerun_publishes_and_a_third_run_does_nothing(pipeline: Pipeline) -> None:
-    """RELIABILITY.md item 8: the run dies after the tag is pushed; re-running the workflow
+    """failure mode 8: the run dies after the tag is pushed; re-running the workflow
     publishes; a third run finds everything published."""
     first, released = pipeline.release(only={"release"})
     assert first.results["release"]["result"] == "success", first.log

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from mlrelease import config as c
-from mlrelease.cli import build_parser
+from mlrelease.cli.main import build_parser
+from mlrelease.config import model as c
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 sys.path.insert(0, str(DOCS / "_ext"))

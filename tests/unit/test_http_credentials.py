@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from mlrelease.http import Backoff, Session, basic_auth_header
+from mlrelease._util.http import Backoff, Session, basic_auth_header
 
 SECRET = "canary-5c1d9e3b7a2f"
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import yaml
 
-from mlrelease.cli import main
-from mlrelease.init import DEPENDABOT, caller_workflow, plan_init
-from mlrelease.workflow_callers import REUSABLE_PERMISSIONS
+from mlrelease.adopt.callers import REUSABLE_PERMISSIONS
+from mlrelease.adopt.init import DEPENDABOT, caller_workflow, plan_init
+from mlrelease.cli.main import main
 
 
 def _load(text: str) -> dict[str, Any]:
@@ -127,7 +127,7 @@ def test_a_bad_workflows_repo_is_a_usage_error(
 
 def test_doctor_sees_no_pull_request_subject_in_the_caller(tmp_path: Path) -> None:
     """The release job runs on push and Run workflow (`!= 'pull_request'`): no PR subject."""
-    from mlrelease.workflow_callers import caller_jobs, derive_subjects
+    from mlrelease.adopt.callers import caller_jobs, derive_subjects
 
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mlrelease.init_detect import detect
-from mlrelease.init_facts import (
+from mlrelease.adopt.detect import detect
+from mlrelease.adopt.facts import (
     changelog,
     default_branch,
     formatter,
@@ -164,7 +164,7 @@ def test_detect_reads_a_version_file_and_the_test_extra_before_dev(tmp_path: Pat
 
 def test_setuptools_attr_version_is_stamped_where_it_is_written(tmp_path: Path) -> None:
     from mlrelease.project import load_project
-    from mlrelease.stamping import stamp, stamp_targets
+    from mlrelease.versioning.stamping import stamp, stamp_targets
 
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "imbalanced-lite"\ndynamic = ["version"]\n'

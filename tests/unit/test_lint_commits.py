@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mlrelease.cli import main
-from mlrelease.commitlint import check_header, suggest
-from mlrelease.versioning import CONVENTIONAL_TYPES, parse_commit
+from mlrelease.cli.main import main
+from mlrelease.versioning.commitlint import check_header, suggest
+from mlrelease.versioning.versions import CONVENTIONAL_TYPES, parse_commit
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mlrelease.cli import main
+from mlrelease.cli.main import main
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Dev",

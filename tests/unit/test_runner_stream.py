@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from mlrelease._util.redact import register_secret
+from mlrelease._util.runner import run_streamed
 from mlrelease.errors import ToolError
-from mlrelease.redact import register_secret
-from mlrelease.runner import run_streamed
 
 SCRIPT = """
 import sys, time

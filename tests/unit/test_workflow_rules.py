@@ -1,5 +1,5 @@
 """The security and thinness rules of the reusable workflows, the setup action and the docs' caller
-example (RELIABILITY.md item 16, issue 7 point 4), checked on the files themselves.
+example (failure mode 16, issue 7 point 4), checked on the files themselves.
 
 Each rule is a small function returning the violations it finds, and each is also run on a
 deliberately bad workflow so a rule that silently stopped matching would fail here.
@@ -252,7 +252,7 @@ def test_release_job_is_serialised_and_never_cancelled() -> None:
 
 
 def test_publishing_is_keyed_on_the_tag_not_on_a_fresh_release() -> None:
-    """RELIABILITY.md item 8: publish jobs run when a release tag is at HEAD, released now or not."""
+    """failure mode 8: publish jobs run when a release tag is at HEAD, released now or not."""
     jobs = load(ROOT / ".github" / "workflows" / "release.yml")["jobs"]
     outputs = jobs["release"]["outputs"]
     assert "released" not in outputs["tag"]
@@ -348,7 +348,7 @@ def test_the_rules_catch_a_bad_workflow(tmp_path: Path) -> None:
 
 
 def test_matrix_override_from_the_python_versions_input(capsys: pytest.CaptureFixture[str]) -> None:
-    from mlrelease.cli import main
+    from mlrelease.cli.main import main
 
     assert main(["-C", str(ROOT), "matrix", "--json", "--python", "3.11, 3.12"]) == 0
     assert capsys.readouterr().out.strip() == '{"python":["3.11","3.12"]}'
@@ -358,7 +358,7 @@ def test_matrix_override_from_the_python_versions_input(capsys: pytest.CaptureFi
 
 
 def test_a_bad_python_versions_input_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    from mlrelease.cli import main
+    from mlrelease.cli.main import main
 
     with pytest.raises(SystemExit) as exc:
         main(["matrix", "--python", "3.12 python3"])
@@ -456,7 +456,7 @@ def test_tests_markers_reach_pytest_last(tmp_path: Path) -> None:
     """`nox -s tests-X -- -m gpu` (the tests-markers input): the session's arguments follow the
     configured options, so pytest's last -m (the input's) wins over exclude-markers."""
     from mlrelease.project import load_project
-    from mlrelease.tests import tests_plan
+    from mlrelease.stages.test import tests_plan
 
     (tmp_path / "tests").mkdir()
     (tmp_path / "pyproject.toml").write_text(
@@ -496,7 +496,7 @@ def test_release_outputs_released_prerelease_and_image_digests() -> None:
 
 def test_release_writes_released_and_prerelease_on_every_path() -> None:
     """The release job's outputs come from what `mlrelease release` writes to $GITHUB_OUTPUT."""
-    text = (ROOT / "src" / "mlrelease" / "versioning_cli.py").read_text(encoding="utf-8")
+    text = (ROOT / "src" / "mlrelease" / "cli" / "release.py").read_text(encoding="utf-8")
     for fn in ("def _verify_tag", "def _nothing_to_release", "def cmd_release"):
         body = text.split(fn, 1)[1].split("\ndef ", 1)[0]
         assert '"released":' in body, fn

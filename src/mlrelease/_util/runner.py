@@ -1,0 +1,204 @@
+"""The one subprocess runner: echo ``+ command`` (secrets masked), capture output, show it on failure
+or when verbose, raise :class:`ToolError` carrying the exit code.
+
+Secrets never go on a command line: pass them through ``env`` (or stdin via ``input``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlrelease._util.redact import redact
+from mlrelease.errors import ToolError
+
+_verbosity = 0
+
+
+def set_verbosity(level: int) -> None:
+    global _verbosity  # noqa: PLW0603 - one process-wide setting chosen by the CLI flags
+    _verbosity = level
+
+
+def verbosity() -> int:
+    return _verbosity
+
+
+def echo(message: str, *, err: bool = True) -> None:
+    """Print a progress line (masked) unless --quiet."""
+    if _verbosity < 0:
+        return
+    stream = sys.stderr if err else sys.stdout
+    stream.write(redact(message) + "\n")
+    stream.flush()
+
+
+@dataclass(frozen=True)
+class Result:
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def format_argv(argv: Sequence[str]) -> str:
+    return redact(shlex.join(argv))
+
+
+def require_tool(name: str, *, hint: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ToolError(f"{name} is not installed or not on PATH", hint=hint)
+    return path
+
+
+def run(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    input: str | None = None,
+    check: bool = True,
+    quiet: bool = False,
+    timeout: float | None = None,
+) -> Result:
+    """Run ``argv``; return its output or raise :class:`ToolError` (when ``check``)."""
+    argv = [str(a) for a in argv]
+    if not quiet:
+        echo(f"+ {format_argv(argv)}")
+    full_env = None
+    if env is not None:
+        full_env = {**os.environ, **env}
+    try:
+        proc = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=full_env,
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=timeout,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        raise ToolError(
+            f"{argv[0]} is not installed or not on PATH", hint=f"install {argv[0]} and try again"
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise ToolError(
+            f"{argv[0]} did not finish within {timeout:.0f} s",
+            hint="see the command above; rerun with -v",
+        ) from None
+    result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+    if _verbosity > 0:
+        for stream in (proc.stdout, proc.stderr):
+            if stream.strip():
+                echo(stream.rstrip())
+    if check and proc.returncode != 0:
+        output = redact((proc.stdout + proc.stderr).strip())
+        raise ToolError(
+            f"command failed with exit code {proc.returncode}: {format_argv(argv)}"
+            + (f"\n{_tail(output)}" if output else ""),
+            returncode=proc.returncode,
+            output=output,
+        )
+    return result
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    parts = text.splitlines()
+    if len(parts) > lines:
+        parts = ["...", *parts[-lines:]]
+    return "\n".join("    " + p for p in parts)
+
+
+def run_streamed(
+    argv: Sequence[str],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    title: str | None = None,
+) -> Result:
+    """Run ``argv`` and show its output line by line while it runs (stderr, masked), for long
+    commands such as image builds. On GitHub Actions the lines are folded in
+    ``::group::<title>`` / ``::endgroup::``. Raises :class:`ToolError` like :func:`run`, with the
+    output's tail; after ``timeout`` seconds the command and its children are killed."""
+
+    argv = [str(a) for a in argv]
+    echo(f"+ {format_argv(argv)}")
+    show = _verbosity >= 0
+    group = bool(title) and show and os.environ.get("GITHUB_ACTIONS") == "true"
+    tail: deque[str] = deque(maxlen=200)
+    try:
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env={**os.environ, **env} if env is not None else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # one process group: a timeout kills the whole build
+        )
+    except FileNotFoundError:
+        raise ToolError(
+            f"{argv[0]} is not installed or not on PATH", hint=f"install {argv[0]} and try again"
+        ) from None
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        with contextlib.suppress(OSError):  # already gone
+            os.killpg(proc.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill) if timeout else None
+    if group:
+        sys.stderr.write(f"::group::{redact(str(title))}\n")
+    try:
+        if timer:
+            timer.start()
+        assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
+        for raw in proc.stdout:
+            line = raw.rstrip("\n")
+            tail.append(line)
+            if show:
+                sys.stderr.write(redact(line) + "\n")
+                sys.stderr.flush()
+        proc.wait()
+    finally:
+        if timer:
+            timer.cancel()
+        if group:
+            sys.stderr.write("::endgroup::\n")
+            sys.stderr.flush()
+    output = "\n".join(tail)
+    if expired.is_set():
+        raise ToolError(
+            f"{argv[0]} did not finish within {timeout / 60:.0f} min and was stopped"
+            if timeout and timeout >= 60
+            else f"{argv[0]} did not finish within {timeout or 0:.0f} s and was stopped",
+            hint="raise the time limit (tool.mlrelease.publish.images build-timeout, in minutes) "
+            "or make the build faster",
+        )
+    if proc.returncode != 0:
+        masked = redact(output.strip())
+        raise ToolError(
+            f"command failed with exit code {proc.returncode}: {format_argv(argv)}"
+            + (f"\n{_tail(masked, 40 if not show else 15)}" if masked else ""),
+            returncode=proc.returncode,
+            output=masked,
+        )
+    return Result(tuple(argv), proc.returncode, output, "")

@@ -1,0 +1,235 @@
+"""``mlrelease doctor``: check a repository end to end, changing nothing.
+
+Configuration, git state, the tools the stages need, the caller workflows' permissions, and the
+federated-credential subjects the workflows will present to Microsoft Entra ID (derived from the
+``origin`` remote and the workflow files), so the Azure side can be set up before the first run.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlrelease._util.git import Repo
+from mlrelease.adopt.callers import (
+    AUDIENCE,
+    ISSUER,
+    REUSABLE_PERMISSIONS,
+    CallerJob,
+    Check,
+    Subject,
+    caller_jobs,
+    derive_subjects,
+    github_repository,
+    perm_text,
+    permission_level,
+    required_level,
+)
+from mlrelease.adopt.checks import environment_findings
+from mlrelease.errors import ConfigError
+from mlrelease.project import load_project
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    repository: str | None = None
+    subjects: list[Subject] = field(default_factory=list)
+
+    def add(self, area: str, level: str, what: str, hint: str = "") -> None:
+        self.checks.append(Check(area, level, what, hint))
+
+    @property
+    def failed(self) -> bool:
+        return any(c.level == "error" for c in self.checks)
+
+
+# --- checks --------------------------------------------------------------------------------------
+
+
+def _check_config(root: Path, report: Report) -> Any:
+
+    try:
+        project = load_project(root)
+    except ConfigError as exc:
+        for p in exc.problems:
+            report.add("config", "error", str(p))
+        return None
+    report.add("config", "ok", "[tool.mlrelease] is valid")
+    return project
+
+
+def _git(root: Path, *args: str) -> tuple[int, str]:
+    result = Repo(root).run(*args)
+    return result.returncode, result.stdout.strip()
+
+
+def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) -> str | None:
+    if shutil.which("git") is None:
+        report.add("git", "error", "git is not installed", "install git")
+        return None
+    code, _ = _git(root, "rev-parse", "--git-dir")
+    if code != 0:
+        report.add("git", "error", f"{root} is not a git repository", "git init, then commit")
+        return None
+    _, branch = _git(root, "branch", "--show-current")
+    if not branch:
+        report.add(
+            "git",
+            "warning",
+            "detached HEAD",
+            "releases are cut on a branch: git checkout main",
+        )
+    else:
+        known = any(_branch_matches(branch, p) for p in release_branches)
+        note = (
+            "a release branch"
+            if known
+            else "not a release branch (releases are cut on " + ", ".join(release_branches) + ")"
+        )
+        report.add("git", "ok", f"on branch {branch}: {note}")
+    _, shallow = _git(root, "rev-parse", "--is-shallow-repository")
+    if shallow == "true":
+        report.add(
+            "git",
+            "error",
+            "shallow clone: versions are computed from the whole history",
+            "git fetch --unshallow --tags (actions/checkout: fetch-depth: 0)",
+        )
+    _, status = _git(root, "status", "--porcelain")
+    if status:
+        count = len(status.splitlines())
+        report.add(
+            "git",
+            "warning",
+            f"{count} uncommitted change(s)",
+            "commit them before mlrelease release",
+        )
+    code, url = _git(root, "remote", "get-url", "origin")
+    if code != 0 or not url:
+        report.add(
+            "git",
+            "warning",
+            "no remote named origin",
+            "git remote add origin https://github.com/OWNER/REPO.git",
+        )
+        return None
+    repo = github_repository(url)
+    if repo is None:
+        report.add(
+            "git",
+            "warning",
+            "origin is not a github.com repository: no federated-credential subjects to derive",
+        )
+    else:
+        report.add("git", "ok", f"origin is github.com/{repo}")
+    return repo
+
+
+def _branch_matches(branch: str, pattern: str) -> bool:
+
+    return fnmatch.fnmatchcase(branch, pattern)
+
+
+def _check_tools(report: Report, project: Any) -> None:
+
+    if project is None:
+        return
+    for finding in environment_findings(project.root):
+        if finding.what.startswith(("configuration", "git", f"{project.root}")):
+            continue  # reported above
+        report.add("tools", finding.level, finding.what, finding.hint)
+    for tool, why in (("nox", "runs the sessions"), ("uv", "makes nox environments faster")):
+        path = shutil.which(tool)
+        if path:
+            report.add("tools", "ok", f"{tool}: {path}")
+        elif tool == "uv":
+            report.add("tools", "warning", "uv is not on PATH", f"optional: uv {why}")
+
+
+# --- workflows -----------------------------------------------------------------------------------
+
+
+def _check_workflows(report: Report, jobs: list[CallerJob]) -> None:
+    if not jobs:
+        report.add(
+            "workflows",
+            "warning",
+            "no workflow calls the reusable python-ci.yml or release.yml",
+            "mlrelease init adds .github/workflows/mlrelease.yml",
+        )
+        return
+    for job in jobs:
+        where = f"{job.file}: jobs.{job.job} ({job.uses})"
+        need = REUSABLE_PERMISSIONS[job.uses]
+        if job.permissions is None:
+            report.add(
+                "workflows",
+                "warning",
+                f"{where}: no permissions set: the repository default applies",
+                f"set permissions: {perm_text(need)} on the job and permissions: {{}} at the top",
+            )
+            continue
+        missing = {
+            k: v
+            for k, v in need.items()
+            if permission_level(job.permissions, k) < required_level(v)
+        }
+        if missing:
+            report.add(
+                "workflows",
+                "error",
+                f"{where}: lacks permissions {perm_text(missing)}",
+                f"grant permissions: {perm_text(need)} on the job",
+            )
+        else:
+            report.add("workflows", "ok", f"{where}: permissions {perm_text(need)}")
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+def diagnose(root: Path) -> Report:
+    report = Report()
+    project = _check_config(root, report)
+    branches: tuple[str, ...] = project.config.version.release_branches if project else ("main",)
+    repo = _check_git(root, report, branches)
+    _check_tools(report, project)
+    jobs = caller_jobs(root)
+    _check_workflows(report, jobs)
+    report.repository = repo
+    if repo:
+        subjects, checks = derive_subjects(repo, jobs, branches)
+        report.subjects = subjects
+        report.checks.extend(checks)
+    return report
+
+
+def render(report: Report) -> list[str]:
+    lines: list[str] = []
+    area = ""
+    for check in report.checks:
+        if check.area != area:
+            area = check.area
+            lines.append(f"{area}:")
+        text = f"  {check.level}: {check.what}"
+        if check.hint:
+            text += f"\n      hint: {check.hint}"
+        lines.append(text)
+    if report.repository:
+        lines.append("")
+        lines.append(
+            "federated-credential subjects the workflows will present to Microsoft Entra ID"
+        )
+        lines.append(f"(issuer {ISSUER}, audience {AUDIENCE}; one credential per subject):")
+        for s in report.subjects:
+            lines.append(f"  {s.subject}")
+            lines.append(f"      for: {s.when}")
+    failed = [c for c in report.checks if c.level == "error"]
+    warned = [c for c in report.checks if c.level == "warning"]
+    lines.append("")
+    lines.append(f"{len(failed)} error(s), {len(warned)} warning(s); nothing was changed")
+    return lines

@@ -1,0 +1,53 @@
+"""Handlers of the configuration commands: check, plan, matrix, schema."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from mlrelease._util import console
+from mlrelease.adopt.checks import environment_findings
+from mlrelease.cli.common import project_dir
+from mlrelease.config.schema import tool_schema
+from mlrelease.errors import EXIT_FAILURE, EXIT_OK
+from mlrelease.project import load_project, matrix
+from mlrelease.versioning.stamping import stamp_targets
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    findings = environment_findings(project_dir(args), getattr(args, "python", ()))
+    failed = False
+    for f in findings:
+        if f.level == "ok":
+            console.out(f"ok: {f.what}")
+        else:
+            failed |= f.level == "error"
+            console.out(f"{f.level}: {f.what}" + (f" (hint: {f.hint})" if f.hint else ""))
+            if f.level == "error":
+                console.annotate_error(f"{f.what} ({f.hint})")
+    return EXIT_FAILURE if failed else EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from mlrelease.preview import preview, render_text  # every stage: only `plan` needs them
+
+    project = load_project(project_dir(args))
+    stamp_targets(project)  # what `release` would reject about version.stamp: exit 2 here too
+    stages = tuple(args.stage) if args.stage else None
+    plan = preview(project, stages=stages)
+    console.out(json.dumps(plan, indent=2, sort_keys=False) if args.json else render_text(plan))
+    return EXIT_OK
+
+
+def cmd_matrix(args: argparse.Namespace) -> int:
+    project = load_project(project_dir(args))
+    data = matrix(project)
+    if getattr(args, "python", ()):
+        data["python"] = list(args.python)
+    console.out(json.dumps(data, separators=(",", ":")))
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    console.out(json.dumps(tool_schema(), indent=2))
+    return EXIT_OK

@@ -1,0 +1,199 @@
+"""Handlers of ``mlrelease version`` and ``mlrelease release`` (parsing lives in :mod:`mlrelease.cli.main`).
+
+Results go to stdout (``--json`` for machines), progress to stderr. On GitHub Actions the result is
+also written to ``$GITHUB_OUTPUT`` (``version``, ``tag``, ``released``, ``prerelease``) and the step summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mlrelease._util import console
+from mlrelease.errors import EXIT_FAILURE, EXIT_OK, ReleaseError
+from mlrelease.versioning.commitlint import FORM, lint, since_last_release
+from mlrelease.versioning.versions import BUMP_TYPES
+
+if TYPE_CHECKING:
+    from mlrelease.project import Project
+
+
+def _project(args: argparse.Namespace) -> Project:
+    from mlrelease.project import load_project
+
+    return load_project(Path(getattr(args, "project", Path())))
+
+
+def _github_output(values: dict[str, str]) -> None:
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        return
+    with Path(target).open("a", encoding="utf-8") as fh:
+        for key, value in values.items():
+            fh.write(f"{key}={value}\n")
+
+
+def _prerelease(version: str | None) -> str:
+    """``"true"`` when ``version`` is a prerelease (1.3.0rc1), else ``"false"`` (also for none)."""
+    from mlrelease.versioning.versions import parse_version
+
+    return "true" if version and parse_version(version).is_prerelease else "false"
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    from mlrelease.versioning.versions import compute_next_version
+
+    project = _project(args)
+    nxt = compute_next_version(project, prerelease=args.prerelease, any_branch=True)
+    if args.json:
+        console.out(json.dumps(nxt.as_data(), indent=2))
+    else:
+        for line in nxt.summary():
+            console.out(line)
+    _github_output(
+        {
+            "version": nxt.next_version or "",
+            "tag": nxt.tag or "",
+            "release": "true" if nxt.releasable else "false",
+        }
+    )
+    return EXIT_OK
+
+
+def _verify_tag(project: Any, *, as_json: bool) -> int:
+    from mlrelease.versioning.stamping import verify_tag
+
+    result = verify_tag(project)
+    if as_json:
+        console.out(json.dumps(result, indent=2))
+    else:
+        console.out(
+            f"tag {result['tag']} matches tag-format and the package version "
+            f"{result['version']} (checked: {result['checked']})"
+        )
+    # A tag pushed by hand is a release made outside CI: this run publishes it (released=true).
+    _github_output(
+        {
+            "version": result["version"],
+            "tag": result["tag"],
+            "released": "true",
+            "prerelease": _prerelease(result["version"]),
+        }
+    )
+    return EXIT_OK
+
+
+def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json: bool) -> int:
+    since = f"since {nxt.current_tag}" if nxt.current_tag else "in the history"
+    if not allow_noop:
+        raise ReleaseError(
+            f"nothing to release: no releasable commits (feat, fix, perf or breaking) {since}",
+            hint="commit feat:/fix: changes, or force a version with --as X.Y.Z; pipelines "
+            "that may have nothing to release pass --allow-noop",
+        )
+    if as_json:
+        console.out(json.dumps({**nxt.as_data(), "steps": [], "pushed": False}, indent=2))
+    else:
+        console.out(f"nothing to release: no releasable commits {since} (--allow-noop)")
+    # A release tag already at HEAD (a re-run after a failed publish) is still reported, so the
+    # publish jobs run and complete it (failure mode 8); "released" stays false.
+    from mlrelease.versioning.versions import format_tag, release_version_at_head
+
+    at_head = release_version_at_head(project)
+    tag = format_tag(project.config.version.tag_format, at_head) if at_head else ""
+    _github_output(
+        {
+            "version": at_head or "",
+            "tag": tag,
+            "released": "false",
+            "prerelease": _prerelease(at_head),
+        }
+    )
+    return EXIT_OK
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    from mlrelease.versioning.release import ReleasePlan, execute, plan_steps
+
+    project = _project(args)
+    if args.verify_tag:
+        return _verify_tag(project, as_json=args.json)
+    plan = plan_steps(
+        project,
+        as_version=args.as_version,
+        prerelease=args.prerelease,
+        push=not args.no_push,
+        dry_run=args.dry_run,
+        expect_sha=(args.expect_sha or os.environ.get("MLRELEASE_EXPECT_SHA", "")).strip(),
+    )
+    if not isinstance(plan, ReleasePlan):
+        return _nothing_to_release(project, plan, allow_noop=args.allow_noop, as_json=args.json)
+    nxt = plan.next
+    if args.dry_run:
+        if args.json:
+            console.out(json.dumps({**plan.as_data(), "dry-run": True}, indent=2))
+            return EXIT_OK
+        console.out(
+            f"dry run: would release {nxt.next_version} (tag {nxt.tag}) from {nxt.branch}; "
+            "nothing is changed"
+        )
+        console.out("steps:")
+        for i, step in enumerate(plan.steps, 1):
+            console.out(f"  {i}. {step}")
+        for line in nxt.summary()[1:]:
+            console.out(line)
+        return EXIT_OK
+    data = execute(project, plan)
+    where = f"pushed to origin ({nxt.branch})" if data["pushed"] else "local only (--no-push)"
+    if args.json:
+        console.out(json.dumps(data, indent=2))
+    else:
+        console.out(f"released {nxt.next_version}: tag {nxt.tag} on {data['commit'][:8]}, {where}")
+    console.step_summary(
+        f"### Released {nxt.next_version}\n\nTag `{nxt.tag}` on `{data['commit'][:8]}`, {where}."
+    )
+    _github_output(
+        {
+            "version": nxt.next_version or "",
+            "tag": nxt.tag or "",
+            "released": "true",
+            "prerelease": _prerelease(nxt.next_version),
+        }
+    )
+    return EXIT_OK
+
+
+def cmd_lint_commits(args: argparse.Namespace) -> int:
+    root = Path(getattr(args, "project", Path())).resolve()
+    title = args.title or None  # a blank input (a workflow skipping the title) checks nothing
+    rev = args.range or None
+    if title is None and rev is None and not (args.title == "" or args.range == ""):
+        rev = since_last_release(root)
+    checked, what = lint(root, title=title, rev=rev)
+    failed = [c for c in checked if not c.ok]
+    if args.json:
+        console.out(json.dumps({"ok": not failed, "checked": [c.as_data() for c in checked]}))
+    else:
+        for c in checked:
+            console.out(c.line())
+    bumps = [c.bump for c in checked if c.bump]
+    order = ("major", "minor", "patch")
+    effect = next((b for b in order if b in bumps), None)
+    for c in failed:
+        console.annotate_error(f"{c.where} {c.header!r}: {c.problem}", title="lint-commits")
+    if failed:
+        console.error(
+            f"{len(failed)} of {len(checked)} header(s) are not conventional commits the version "
+            f"computation counts: they would not release ({', '.join(BUMP_TYPES)} and breaking "
+            "changes do) and would not appear in the changelog",
+            hint=f"reword them as {FORM}, e.g. 'feat(api): add the drift report' or "
+            "'fix: handle empty frames' (git commit --amend / git rebase -i, or edit the PR title)",
+        )
+        return EXIT_FAILURE
+    if not args.json:
+        summary = f"a {effect} release" if effect else "no release"
+        console.out(f"checked {what or 'nothing'}: all conventional; together they make {summary}")
+    return EXIT_OK

@@ -1,0 +1,190 @@
+"""JSON schema of ``[tool.mlrelease]``, generated from the model in :mod:`mlrelease.config.model`.
+
+Shipped in the wheel and exposed through the ``validate_pyproject.tool_schema`` entry point, so
+validate-pyproject and editors (Even Better TOML, via SchemaStore-style association) check the table.
+
+Checks that JSON schema cannot express stay in the model only and are listed in
+:data:`MODEL_ONLY_CHECKS` (the tests hold the two in agreement on everything else).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from mlrelease.config import model as c
+
+SCHEMA_ID = "https://mlrelease.invalid/schema/tool-mlrelease.json"
+MODEL_ONLY_CHECKS = (
+    "duplicate image names (registry + name)",
+    "non-finite numbers (nan, inf): JSON has no NaN, and a NaN compares false with every bound",
+)
+
+# Regexes mirroring the field checks in config.py (JSON-schema dialect: ECMA 262).
+_SECRET_NOT = {
+    "not": {
+        "anyOf": [
+            {
+                "pattern": r"^(ghp|gho|ghs|ghu|github_pat|glpat|xox[abp]|sk|pypi)[-_][A-Za-z0-9_\-]{16,}"
+            },
+            {"pattern": r"^AKIA[0-9A-Z]{16}$"},
+            {"pattern": r"^eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\."},
+            {"pattern": r"^[a-z2-7]{52}$"},
+            {"pattern": r"^[A-Za-z0-9]{84}$"},
+            {"pattern": r"://[^/@\s:]+:[^/@\s]+@"},
+            {"pattern": r"[hH][tT][tT][pP][sS]?://[^/@\s:]+@"},
+        ]
+    },
+}
+_TAG_RE = r"^[A-Za-z0-9_{][A-Za-z0-9_.{}-]{0,127}$"
+_CHECK_PATTERNS: dict[Any, dict[str, Any]] = {
+    c._check_tag_format: {
+        "pattern": r"^([A-Za-z0-9_][A-Za-z0-9._/-]*)?\{version\}[A-Za-z0-9._/-]*$"
+    },
+    c._check_python_version: {"pattern": r"^3\.[0-9]{1,2}$"},
+    c._check_http_url: {"pattern": r"^https?://[^/\s]+\S*$"},
+    c._check_upload_url: {
+        "pattern": r"^https?://[^/\s]+\S*$",
+        "not": {"pattern": r"/(simple|\+simple)/?$"},
+    },
+    c._check_relative_path: {"minLength": 1, "not": {"pattern": r"(^/|(^|/)\.\.(/|$))"}},
+    c._check_name: {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+    c._check_image_name: {"pattern": c._IMAGE_NAME_RE.pattern},
+    c._check_registry: {"pattern": c._REGISTRY_RE.pattern},
+    c._check_platform: {
+        "pattern": r"^linux/(amd64|arm64|arm/v7|arm/v6|386|ppc64le|s390x|riscv64)$"
+    },
+    c._check_glob: {"pattern": r"^[^/ ][^ ]*$"},
+    c._check_image_tag: {
+        "pattern": _TAG_RE,
+        "not": {"pattern": r"\{(?!(version|major|minor|patch|short_sha|sha)\})"},
+    },
+    c._check_tool_version: {
+        "pattern": r"^([0-9][0-9A-Za-z.+!*-]*|(\s*(==|!=|<=|>=|<|>|~=|===)\s*[0-9A-Za-z.*+!-]+\s*,?)+)$"
+    },
+}
+
+
+# No control character in any string (a newline or CR would inject headers or arguments). The
+# model's regexes use fullmatch; JSON schema validators differ on whether "$" matches before a
+# final newline, so this guard says it explicitly.
+_CONTROL_NOT = {"not": {"pattern": "[\\x00-\\x1f\\x7f]"}}
+
+
+def _with_secret_guard(schema: dict[str, Any]) -> dict[str, Any]:
+    if "not" in schema:
+        return {"allOf": [schema, _SECRET_NOT, _CONTROL_NOT]}
+    return {**schema, "allOf": [_SECRET_NOT, _CONTROL_NOT]}
+
+
+def _string_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    check = f.metadata.get("check")
+    if check in _CHECK_PATTERNS:
+        schema.update(_CHECK_PATTERNS[check])
+    return _with_secret_guard(schema)
+
+
+def _number_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    meta = f.metadata
+    s: dict[str, Any] = {"type": "integer" if meta["kind"] == "int" else "number"}
+    if meta["minimum"] is not None:
+        s["minimum"] = meta["minimum"]
+    if meta["maximum"] is not None:
+        s["maximum"] = meta["maximum"]
+    return s
+
+
+def _map_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    if f.name == "prerelease_branches":
+        return {
+            "type": "object",
+            "additionalProperties": {"enum": list(c.PRERELEASE_TOKENS)},
+            "propertyNames": {"pattern": r"^[^/ ][^ ]*$", **_CONTROL_NOT},
+        }
+    return {
+        "type": "object",
+        "additionalProperties": _with_secret_guard({"type": "string"}),
+        "propertyNames": _CONTROL_NOT,
+    }
+
+
+_KIND_SCHEMAS: dict[str, Any] = {
+    "bool": lambda f: {"type": "boolean"},
+    "int": _number_schema,
+    "number": _number_schema,
+    "workers": lambda f: {
+        "oneOf": [{"type": "integer", "minimum": 0, "maximum": c.MAX_WORKERS}, {"const": "auto"}]
+    },
+    "str": _string_schema,
+    "str?": _string_schema,
+    "enum": lambda f: {"enum": list(f.metadata["choices"])},
+    "list[str]": lambda f: {"type": "array", "items": _string_schema(f)},
+    "map[str,str]": _map_schema,
+    "section": lambda f: section_schema(f.metadata["section"]),
+    "section?": lambda f: section_schema(f.metadata["section"]),
+    "list[section]": lambda f: {"type": "array", "items": section_schema(f.metadata["section"])},
+}
+
+
+def _field_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
+    schema: dict[str, Any] = dict(_KIND_SCHEMAS[f.metadata["kind"]](f))
+    schema["description"] = f.metadata["doc"]
+    default = _default_of(f)
+    if default is not None:
+        schema["default"] = default
+    return schema
+
+
+def _default_of(f: dataclasses.Field[Any]) -> Any:
+    if f.metadata["kind"] in ("section", "section?", "list[section]"):
+        return None
+    if f.default is not dataclasses.MISSING:
+        value = f.default
+    elif f.default_factory is not dataclasses.MISSING:
+        value = f.default_factory()
+    else:  # pragma: no cover
+        return None
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def section_schema(cls: type) -> dict[str, Any]:
+    props = {c.toml_key(f): _field_schema(f) for f in c.config_fields(cls)}
+    schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
+    if cls is c.AzureArtifactsFeed:
+        schema["required"] = ["organization", "feed"]
+    if cls is c.ImageConfig:
+        schema["required"] = ["name"]
+        props["name"]["minLength"] = 1
+        props["tags"]["minItems"] = 1
+    if cls is c.FeedConfig:
+        schema["oneOf"] = [
+            {
+                "required": ["azure-artifacts"],
+                "not": {"anyOf": [{"required": ["upload-url"]}, {"required": ["index-url"]}]},
+            },
+            {"required": ["upload-url"], "not": {"required": ["azure-artifacts"]}},
+        ]
+    return schema
+
+
+def tool_schema(tool_name: str = "mlrelease") -> dict[str, Any]:
+    """The schema of the ``[tool.mlrelease]`` table.
+
+    Also validate-pyproject's ``validate_pyproject.tool_schema`` entry point, which passes the tool
+    name.
+    """
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMA_ID,
+        "title": "[tool.mlrelease]",
+        "description": "Configuration of mlrelease: lint, test, docs, build, version and publish.",
+        **section_schema(c.Config),
+    }
+
+
+def main() -> None:  # pragma: no cover - used by `mlrelease schema`
+    print(json.dumps(tool_schema(), indent=2))

@@ -8,9 +8,13 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlrelease import console
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK
+
+if TYPE_CHECKING:
+    from mlrelease.project import Project
 
 
 def project_dir(args: argparse.Namespace) -> Path:
@@ -67,6 +71,7 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
                 "pipx install nox (or uvx nox) to run the sessions locally",
             )
         )
+    findings += stage_tool_findings(project)
     if project.config.publish.images:
         from mlrelease.engines import detect_engine_name
 
@@ -90,6 +95,85 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
             )
         )
     return findings
+
+
+def stage_tool_findings(project: Project) -> list[Finding]:
+    """The Python tools the release and publish commands drive, in this environment.
+
+    python-semantic-release (version, release) and twine (publish wheels) are dependencies of
+    mlrelease; azure-identity (the ``azure`` extra) is needed when an Azure target is configured
+    and no token is given in the environment.
+    """
+    import importlib.util
+
+    from mlrelease import semrel
+    from mlrelease.errors import ToolError
+
+    reinstall = "reinstall mlrelease here (pip install --force-reinstall mlrelease)"
+    findings: list[Finding] = []
+    if semrel.available():
+        findings.append(Finding("ok", "python-semantic-release (version, release)"))
+    else:
+        findings.append(
+            Finding(
+                "error",
+                "python-semantic-release is not installed: mlrelease version and release "
+                "cannot run",
+                reinstall,
+            )
+        )
+    from mlrelease.distfiles import twine_command
+
+    try:
+        twine_command()
+        findings.append(Finding("ok", "twine (publish wheels)"))
+    except ToolError:
+        findings.append(
+            Finding(
+                "error",
+                "twine is not installed: mlrelease publish wheels cannot run",
+                reinstall,
+            )
+        )
+    needs = _azure_targets(project)
+    try:
+        azure_identity = importlib.util.find_spec("azure.identity") is not None
+    except ImportError:  # no azure namespace package at all
+        azure_identity = False
+    if needs and not azure_identity:
+        for what, env in needs:
+            findings.append(
+                Finding(
+                    "error",
+                    f"{what} is an Azure target but azure-identity is not installed",
+                    f"pip install 'mlrelease[azure]' (the setup action does), or set {env}",
+                )
+            )
+    elif needs:
+        findings.append(Finding("ok", "azure-identity (Azure targets)"))
+    return findings
+
+
+def _azure_targets(project: Project) -> list[tuple[str, str]]:
+    """(target, environment variable that makes azure-identity unnecessary) for each Azure
+    target that has no token in the environment."""
+    from mlrelease.acr import PASSWORD_ENV, is_acr
+    from mlrelease.credentials import TOKEN_ENV
+    from mlrelease.errors import ConfigError
+    from mlrelease.feeds import resolve_target
+
+    out: list[tuple[str, str]] = []
+    try:
+        azure_feed = resolve_target(project).kind == "azure-artifacts"
+    except ConfigError:
+        azure_feed = False
+    if azure_feed and not os.environ.get(TOKEN_ENV):
+        out.append(("the feed (tool.mlrelease.publish.feed)", TOKEN_ENV))
+    if not os.environ.get(PASSWORD_ENV):
+        for image in project.config.publish.images:
+            if image.registry and is_acr(image.registry):
+                out.append((f"registry {image.registry} (image {image.name})", PASSWORD_ENV))
+    return out
 
 
 def cmd_check(args: argparse.Namespace) -> int:

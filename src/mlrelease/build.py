@@ -82,9 +82,9 @@ def build_plan(project: Project, *, use_uv: bool = False) -> StagePlan:
 
 
 def plan_build(project: Project) -> dict[str, Any]:
-    import shutil
+    from mlrelease.uvtool import find_uv
 
-    return build_plan(project, use_uv=shutil.which("uv") is not None).as_data()
+    return build_plan(project, use_uv=find_uv() is not None).as_data()
 
 
 def dist_files(project: Project) -> list[Path]:

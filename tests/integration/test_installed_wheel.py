@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +36,7 @@ EXAMPLE = ROOT / "examples" / "driftwatch"
 DIST_NAME = "driftwatch-mlrelease-installed"
 WHEEL = "driftwatch_mlrelease_installed-{}-py3-none-any.whl"
 SDIST = "driftwatch_mlrelease_installed-{}.tar.gz"
+REF_NAME = "org.opencontainers.image.ref.name"
 SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Release Bot",
@@ -193,11 +193,9 @@ class Project:
         return runner, runner.run()
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
-    """examples/driftwatch with v0.1.0, then a feat and a fix; a bare remote; a pypiserver with
-    authentication as the feed; the image goes to the embedded OCI layout (no registry)."""
-    tmp = tmp_path_factory.mktemp("installed-project")
+def make_project(tmp: Path, feed: fs.Feed, dist_name: str) -> Project:
+    """examples/driftwatch (published as ``dist_name``) with v0.1.0, then a feat and a fix; a bare
+    remote and a clone of it; ``feed`` as the feed; the image goes to the embedded OCI layout."""
     seed = tmp / "seed"
     shutil.copytree(
         EXAMPLE,
@@ -206,36 +204,41 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
             ".nox", "dist", "build", "reports", ".mlrelease", "*.egg-info", "__pycache__"
         ),
     )
-    with fs.pypiserver(tmp / "feed") as feed:
-        pyproject = seed / "pyproject.toml"
-        text = pyproject.read_text(encoding="utf-8")
-        assert re.search(r"(?m)^\[\[tool\.mlrelease\.publish\.images\]\]", text)
-        assert (
-            "registry =" not in text.split("[[tool.mlrelease.publish.images]]")[1].split("\n[")[0]
-        )
-        # pypiserver would answer for names it lacks from pypi.org (a "driftwatch" exists there).
-        text = text.replace('name = "driftwatch"\n', f'name = "{DIST_NAME}"\n', 1)
-        text += (
-            "\n[tool.mlrelease.publish.feed]\n"
-            f'upload-url = "{feed.upload_url}"\nindex-url = "{feed.index_url}"\n'
-        )
-        pyproject.write_text(text, encoding="utf-8")
-        git(seed, "init", "-q", "-b", "main")
-        git(seed, "add", "-A")
-        git(seed, "commit", "-q", "-m", "feat: driftwatch, a data-drift detector")
-        git(seed, "tag", "-a", "v0.1.0", "-m", "Release 0.1.0")
-        readme = seed / "README.md"
-        readme.write_text(readme.read_text(encoding="utf-8") + "\nMonitors report PSI.\n")
-        git(seed, "commit", "-q", "-am", "feat: document the PSI report")
-        readme.write_text(readme.read_text(encoding="utf-8") + "\nTypo fixed.\n")
-        git(seed, "commit", "-q", "-am", "fix: a typo in the README")
-        remote = tmp / "remote.git"
-        git(tmp, "init", "-q", "--bare", "-b", "main", str(remote))
-        git(seed, "remote", "add", "origin", str(remote))
-        git(seed, "push", "-q", "origin", "main", "--tags")
-        workspace = tmp / "workspace"
-        git(tmp, "clone", "-q", str(remote), str(workspace))
-        yield Project(tmp, remote, workspace, feed)
+    pyproject = seed / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    images = text.split("[[tool.mlrelease.publish.images]]")
+    assert len(images) == 2, "the example has one image"
+    assert "registry =" not in images[1].split("\n[")[0], "the example's image has no registry"
+    # pypiserver would answer for names it lacks from pypi.org (a "driftwatch" exists there).
+    text = text.replace('name = "driftwatch"\n', f'name = "{dist_name}"\n', 1)
+    text += (
+        "\n[tool.mlrelease.publish.feed]\n"
+        f'upload-url = "{feed.upload_url}"\nindex-url = "{feed.index_url}"\n'
+    )
+    pyproject.write_text(text, encoding="utf-8")
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "feat: driftwatch, a data-drift detector")
+    git(seed, "tag", "-a", "v0.1.0", "-m", "Release 0.1.0")
+    readme = seed / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nMonitors report PSI.\n")
+    git(seed, "commit", "-q", "-am", "feat: document the PSI report")
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nTypo fixed.\n")
+    git(seed, "commit", "-q", "-am", "fix: a typo in the README")
+    remote = tmp / "remote.git"
+    git(tmp, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(seed, "remote", "add", "origin", str(remote))
+    git(seed, "push", "-q", "origin", "main", "--tags")
+    workspace = tmp / "workspace"
+    git(tmp, "clone", "-q", str(remote), str(workspace))
+    return Project(tmp, remote, workspace, feed)
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fs.Feed]:
+    """A real pypiserver that needs the account to upload and to read."""
+    with fs.pypiserver(tmp_path_factory.mktemp("feed")) as running:
+        yield running
 
 
 @pytest.fixture
@@ -250,6 +253,12 @@ def only_the_installed_tools(tools: Tools, monkeypatch: pytest.MonkeyPatch) -> N
         monkeypatch.setenv(key, value)
 
 
+def layout_tags(layout: Path) -> set[str]:
+    index = json.loads((layout / "index.json").read_text(encoding="utf-8"))
+    names = (m.get("annotations", {}).get(REF_NAME) for m in index["manifests"])
+    return {n for n in names if n}
+
+
 def _log(runner: Runner) -> str:
     return "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
 
@@ -259,9 +268,10 @@ def _output(runner: Runner, job: str, prefix: str) -> str:
 
 
 @pytest.mark.usefixtures("only_the_installed_tools")
-def test_release_publish_and_rerun_with_only_the_installed_wheel(
-    tools: Tools, project: Project
+def test_release_workflow_publishes_and_reruns_with_only_the_installed_wheel(
+    tools: Tools, feed: fs.Feed, tmp_path: Path
 ) -> None:
+    project = make_project(tmp_path, feed, DIST_NAME)
     # Nothing of the dev environment is reachable: the tools are the installed wheel's.
     for name in ("mlrelease", "nox"):
         found = shutil.which(name)
@@ -283,19 +293,14 @@ def test_release_publish_and_rerun_with_only_the_installed_wheel(
     for job in ("release", "build", "publish-wheels", "publish-images", "github-release"):
         assert first.results[job]["result"] == "success", f"{job}\n{log}"
     assert git(project.remote, "describe", "--tags", "--exact-match", "main") == "v0.2.0"
-    assert project.feed.listing(DIST_NAME) == [WHEEL.format("0.2.0"), SDIST.format("0.2.0")]
+    assert feed.listing(DIST_NAME) == [WHEEL.format("0.2.0"), SDIST.format("0.2.0")]
     layout = project.workspace / ".mlrelease" / "images" / "driftwatch"
-    index = json.loads((layout / "index.json").read_text(encoding="utf-8"))
-    tags = {
-        m.get("annotations", {}).get("org.opencontainers.image.ref.name")
-        for m in index["manifests"]
-    }
-    assert {"0.2.0", "0.2", "latest"} <= tags, tags
+    assert {"0.2.0", "0.2", "latest"} <= layout_tags(layout)
     leaks = [
         line
         for r in first.log
         for line in r.output.splitlines()
-        if project.feed.password in line and not line.startswith("::add-mask::")
+        if feed.password in line and not line.startswith("::add-mask::")
     ]
     assert not leaks, leaks
 
@@ -306,4 +311,63 @@ def test_release_publish_and_rerun_with_only_the_installed_wheel(
         assert rerun.results[job]["result"] == "success", f"{job}\n{log}"
     assert "already published" in _output(rerun, "publish-wheels", "mlrelease publish wheels")
     assert "already published" in _output(rerun, "publish-images", "mlrelease publish images")
-    assert project.feed.listing(DIST_NAME) == [WHEEL.format("0.2.0"), SDIST.format("0.2.0")]
+    assert feed.listing(DIST_NAME) == [WHEEL.format("0.2.0"), SDIST.format("0.2.0")]
+
+
+# --- the README's way: `pip install mlrelease` into an empty venv, not activated -------------------
+
+
+@pytest.fixture(scope="module")
+def pip_venv(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``python -m venv`` + ``pip install <the wheel>``: nothing else (no uv, no nox)."""
+    venv = tmp_path_factory.mktemp("pip") / "venv"
+    env = {**_machine_env(), "PATH": os.pathsep.join(_system_path())}
+    _run([str(tools.runner_bin / "python"), "-m", "venv", str(venv)], env=env)
+    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(tools.wheel)], env=env)
+    return venv / "bin"
+
+
+def test_pip_install_alone_versions_releases_and_publishes(
+    pip_venv: Path, feed: fs.Feed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's adoption path, the venv not activated (its commands called by path)."""
+    project = make_project(tmp_path, feed, "driftwatch-mlrelease-pip")
+    monkeypatch.setenv("PATH", os.pathsep.join(_system_path()))
+    for name in DEV_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MLRELEASE_BASE_IMAGE", rs.local_base_image())
+    monkeypatch.setenv("MLRELEASE_CONTAINER_ENGINE", "buildah")
+    for key, value in GIT_ENV.items():
+        monkeypatch.setenv(key, value)
+    root = project.workspace
+
+    def mlrelease(*args: str, **env: str) -> str:
+        proc = subprocess.run(
+            [str(pip_venv / "mlrelease"), *args],
+            cwd=root,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        assert proc.returncode == 0, f"mlrelease {' '.join(args)}:\n{proc.stdout}\n{proc.stderr}"
+        assert feed.password not in proc.stdout + proc.stderr
+        return proc.stdout + proc.stderr
+
+    assert mlrelease("version").startswith("next version: 0.2.0 (tag v0.2.0")
+    mlrelease("release")
+    assert git(project.remote, "describe", "--tags", "--exact-match", "main") == "v0.2.0"
+    _run([str(pip_venv / "python"), "-m", "build", "--outdir", "dist", "."], cwd=root)
+    creds = {"MLRELEASE_FEED_USERNAME": feed.username, "MLRELEASE_FEED_TOKEN": feed.password}
+    mlrelease("publish", "wheels", **creds)
+    wheel, sdist = (
+        "driftwatch_mlrelease_pip-0.2.0-py3-none-any.whl",
+        "driftwatch_mlrelease_pip-0.2.0.tar.gz",
+    )
+    assert feed.listing("driftwatch-mlrelease-pip") == [wheel, sdist]
+    mlrelease("publish", "images")
+    assert {"0.2.0", "0.2", "latest"} <= layout_tags(root / ".mlrelease" / "images" / "driftwatch")
+    # A rerun finds everything in place.
+    assert "already published" in mlrelease("publish", "wheels", **creds)
+    assert "already published" in mlrelease("publish", "images")

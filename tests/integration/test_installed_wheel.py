@@ -368,6 +368,5 @@ def test_pip_install_alone_versions_releases_and_publishes(
     assert feed.listing("driftwatch-mlrelease-pip") == [wheel, sdist]
     mlrelease("publish", "images")
     assert {"0.2.0", "0.2", "latest"} <= layout_tags(root / ".mlrelease" / "images" / "driftwatch")
-    # A rerun finds everything in place.
+    # A rerun finds the wheels in place (the image rerun is the workflow test's: ~50 s each).
     assert "already published" in mlrelease("publish", "wheels", **creds)
-    assert "already published" in mlrelease("publish", "images")

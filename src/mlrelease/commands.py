@@ -113,6 +113,7 @@ def stage_tool_findings(project: Project) -> list[Finding]:
     findings: list[Finding] = []
     if semrel.available():
         findings.append(Finding("ok", "python-semantic-release (version, release)"))
+        findings += _pin_findings(project, "python-semantic-release")
     else:
         findings.append(
             Finding(
@@ -152,6 +153,30 @@ def stage_tool_findings(project: Project) -> list[Finding]:
     elif needs:
         findings.append(Finding("ok", "azure-identity (Azure targets)"))
     return findings
+
+
+def _pin_findings(project: Project, tool: str) -> list[Finding]:
+    """A warning when [tool.mlrelease.tools] pins ``tool`` to a version other than the one
+    installed with mlrelease (the installed one is what the commands run)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        installed = version(tool)
+        wanted = Requirement(project.config.tools.requirement(tool))
+    except (PackageNotFoundError, InvalidRequirement):
+        return []
+    if wanted.specifier.contains(installed, prereleases=True):
+        return []
+    return [
+        Finding(
+            "warning",
+            f"tool.mlrelease.tools.{tool} wants {wanted.specifier} but {installed} is installed "
+            "with mlrelease, and that one runs",
+            f"pip install '{wanted}' into mlrelease's environment, or remove the pin",
+        )
+    ]
 
 
 def _azure_targets(project: Project) -> list[tuple[str, str]]:

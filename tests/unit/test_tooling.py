@@ -171,6 +171,22 @@ def test_the_tools_found_in_the_full_environment(tmp_path: Path) -> None:
     assert "azure-identity is not installed" not in proc.stdout
 
 
+def test_a_psr_pin_other_than_the_installed_one_is_a_warning(tmp_path: Path) -> None:
+    pin = '\n[tool.mlrelease.tools]\npython-semantic-release = "9.21.1"\n'
+    root = _project(tmp_path, pin)
+    site = _thin_site(tmp_path, ("nothing-left-out",))
+    proc = _mlrelease(site, root, "check")
+    installed = DEFAULT_TOOLS["python-semantic-release"]
+    assert (
+        "warning: tool.mlrelease.tools.python-semantic-release wants ==9.21.1 but "
+        f"{installed} is installed with mlrelease, and that one runs"
+    ) in proc.stdout, proc.stdout
+    assert "pip install 'python-semantic-release==9.21.1'" in proc.stdout
+    (tmp_path / "same").mkdir()
+    same = _project(tmp_path / "same", pin.replace("9.21.1", installed))
+    assert "tools.python-semantic-release" not in _mlrelease(site, same, "check").stdout
+
+
 @pytest.mark.parametrize(
     ("extra", "what", "env"),
     [

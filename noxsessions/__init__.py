@@ -14,9 +14,10 @@
 sessions only turn the core's plans (:mod:`mlrelease.stages.lint`, :mod:`mlrelease.stages.test`,
 :mod:`mlrelease.stages.docs`, :mod:`mlrelease.stages.build`) into ``session.install`` / ``session.run``.
 
-Environments are made with uv when it is on PATH (nox's ``uv|virtualenv`` backend) and reused: a
-stamp of the install inputs (pinned tools, extras, the project's dependencies, the Python) sits in
-each environment, and while it matches nothing is installed again. The project is installed
+Environments are made with uv when a working one is found (:func:`mlrelease._util.uvtool.find_uv`; nox's
+``uv|virtualenv`` backend, else virtualenv) and reused: a stamp of the install inputs (pinned
+tools, extras, the project's dependencies, the Python) sits in each environment, and while it
+matches nothing is installed again. The project is installed
 editable, so source edits need no reinstall.
 """
 
@@ -121,7 +122,8 @@ def register(
     if unknown:
         msg = f"noxsessions.register(skip=...): unknown session(s) {sorted(unknown)}; known: {', '.join(SESSIONS)}"
         raise SystemExit(msg)
-    nox.options.default_venv_backend = venv_backend or "uv|virtualenv"
+    uv = _use_working_uv()
+    nox.options.default_venv_backend = venv_backend or ("uv|virtualenv" if uv else "virtualenv")
     nox.options.reuse_venv = "yes"
     nox.options.download_python = "never"
     defined: dict[str, Callable[..., Any]] = {
@@ -137,6 +139,28 @@ def register(
         if name not in skip:
             define(project)
     return project
+
+
+def _use_working_uv() -> str | None:
+    """The uv to use (:func:`mlrelease._util.uvtool.find_uv`), made the one PATH finds first.
+
+    nox and build (``--installer uv``) look ``uv`` up on PATH. When that one does not run (a pyenv
+    shim for a uv of another Python exits 127) or is absent while the ``uv`` package's binary is
+    installed, a directory holding just a link to the working uv goes first on PATH. With no
+    working uv the environments are made with virtualenv and build installs with pip.
+    """
+    import os
+
+    from mlrelease._util.uvtool import find_uv, uv_shim_dir
+
+    uv = find_uv()
+    if uv is None:
+        return None
+    on_path = shutil.which("uv")
+    if on_path is None or Path(on_path).resolve() != Path(uv).resolve():
+        shim = uv_shim_dir(uv)
+        os.environ["PATH"] = f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"
+    return uv
 
 
 def _define_lint(project: Project) -> None:
@@ -223,9 +247,10 @@ def _define_build(project: Project) -> None:
     @nox.session(name="build", tags=["check", "build"], reuse_venv=True)
     def build(session: nox.Session) -> None:
         """sdist + wheel once into the build outdir (reproducible), twine check, wheel contents."""
+        from mlrelease._util.uvtool import find_uv
         from mlrelease.stages.build import clean_outdir, dist_files
 
-        plan = build_plan(project, use_uv=shutil.which("uv") is not None)
+        plan = build_plan(project, use_uv=find_uv() is not None)
         _check_or_skip(session, plan)
         install_plan(session, plan, project)
         for old in clean_outdir(project):

@@ -280,3 +280,65 @@ def test_lint_fail_on_new_ignores_old_debt_and_fails_on_new_findings(tmp_path: P
     assert wrong.returncode == 1
     assert "lint.base 'origin/nope' is not a commit" in wrong.stderr
     assert "Traceback" not in wrong.stderr
+
+
+# --- a uv on PATH that does not run ------------------------------------------------------------------
+
+BROKEN_UV = '#!/bin/sh\necho "pyenv: uv: command not found" >&2\nexit 127\n'
+
+
+def _broken_uv(where: Path) -> Path:
+    where.mkdir()
+    (where / "uv").write_text(BROKEN_UV, encoding="utf-8")
+    (where / "uv").chmod(0o755)
+    return where
+
+
+def _venv_without_uv(where: Path) -> Path:
+    """A venv holding this interpreter's packages (links) less the uv package; its python."""
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    site = where / "lib" / version / "site-packages"
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith("uv") and entry.suffix != ".pth":
+            (site / entry.name).symlink_to(entry)
+    repo = EXAMPLE.parents[1]
+    (site / "mlrelease-checkout.pth").write_text(f"{repo / 'src'}\n{repo}\n", encoding="utf-8")
+    return where / "bin" / "python"
+
+
+@pytest.mark.parametrize("uv_package", [True, False], ids=["uv-package", "no-working-uv"])
+def test_build_works_with_a_broken_uv_first_on_path(tmp_path: Path, uv_package: bool) -> None:
+    """A pyenv shim for a uv of another Python (exit 127) is first on PATH: with the uv package
+    installed its binary is used (nox and build's --installer uv); without it the environment is
+    made with virtualenv and build installs with pip."""
+    shims = _broken_uv(tmp_path / "shims")
+    root = make_copy(tmp_path / "driftwatch")
+    env = {k: v for k, v in os.environ.items() if k not in ("CI", "NOXSESSION", "UV")}
+    env["PATH"] = f"{shims}{os.pathsep}{VENV_BIN}{os.pathsep}/usr/bin{os.pathsep}/bin"
+    env["NO_COLOR"] = "1"
+    argv = [sys.executable, "-m", "nox", "--envdir", str(tmp_path / "envs"), "-s", "build"]
+    if not uv_package:
+        argv[0] = str(_venv_without_uv(tmp_path / "nox-venv"))
+        env["PATH"] = f"{shims}{os.pathsep}/usr/bin{os.pathsep}/bin"
+    proc = subprocess.run(
+        argv,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        check=False,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    names = sorted(p.name for p in (root / "dist").iterdir())
+    assert names == ["driftwatch-0.1.0-py3-none-any.whl", "driftwatch-0.1.0.tar.gz"]
+    assert "command not found" not in proc.stdout
+    if uv_package:
+        assert "--installer uv" in proc.stdout
+    else:
+        assert "--installer" not in proc.stdout
+        assert "virtualenv" in proc.stdout, proc.stdout[-3000:]

@@ -25,7 +25,17 @@ ALLOWED: dict[str, set[str]] = {
     "versioning": {"project", "config", "_util", "errors"},
     "wheels": {"versioning", "auth", "project", "config", "_util", "errors"},
     "images": {"wheels", "versioning", "auth", "project", "config", "_util", "errors"},
-    "adopt": {"images", "wheels", "stages", "versioning", "project", "config", "_util", "errors"},
+    "adopt": {
+        "images",
+        "wheels",
+        "stages",
+        "versioning",
+        "project",
+        "auth",
+        "config",
+        "_util",
+        "errors",
+    },
     "preview": {
         "adopt",
         "images",

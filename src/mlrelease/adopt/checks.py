@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 from mlrelease._util.git import Repo
+from mlrelease.auth.feed import TOKEN_ENV
+from mlrelease.auth.registry import PASSWORD_ENV, is_acr
+from mlrelease.errors import ConfigError, ToolError
 from mlrelease.images.engines import detect_engine_name
 from mlrelease.project import available_pythons, load_project, matrix_pythons
+from mlrelease.versioning import semrel
 from mlrelease.versioning.stamping import stamp_targets
+from mlrelease.wheels.dist import twine_command
+from mlrelease.wheels.feed import resolve_target
 
 if TYPE_CHECKING:
     from mlrelease.project import Project
@@ -66,6 +77,7 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
                 "pipx install nox (or uvx nox) to run the sessions locally",
             )
         )
+    findings += stage_tool_findings(project)
     if project.config.publish.images:
         engine = detect_engine_name(project.config.publish.container_engine)
         if engine is None:
@@ -87,6 +99,98 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
             )
         )
     return findings
+
+
+def stage_tool_findings(project: Project) -> list[Finding]:
+    """The Python tools the release and publish commands drive, in this environment.
+
+    python-semantic-release (version, release) and twine (publish wheels) are dependencies of
+    mlrelease; azure-identity (the ``azure`` extra) is needed when an Azure target is configured
+    and no token is given in the environment.
+    """
+
+    reinstall = "reinstall mlrelease here (pip install --force-reinstall mlrelease)"
+    findings: list[Finding] = []
+    if semrel.available():
+        findings.append(Finding("ok", "python-semantic-release (version, release)"))
+        findings += _pin_findings(project, "python-semantic-release")
+    else:
+        findings.append(
+            Finding(
+                "error",
+                "python-semantic-release is not installed: mlrelease version and release "
+                "cannot run",
+                reinstall,
+            )
+        )
+
+    try:
+        twine_command()
+        findings.append(Finding("ok", "twine (publish wheels)"))
+    except ToolError:
+        findings.append(
+            Finding(
+                "error",
+                "twine is not installed: mlrelease publish wheels cannot run",
+                reinstall,
+            )
+        )
+    needs = _azure_targets(project)
+    try:
+        azure_identity = importlib.util.find_spec("azure.identity") is not None
+    except ImportError:  # no azure namespace package at all
+        azure_identity = False
+    if needs and not azure_identity:
+        for what, env in needs:
+            findings.append(
+                Finding(
+                    "error",
+                    f"{what} is an Azure target but azure-identity is not installed",
+                    f"pip install 'mlrelease[azure]' (the setup action does), or set {env}",
+                )
+            )
+    elif needs:
+        findings.append(Finding("ok", "azure-identity (Azure targets)"))
+    return findings
+
+
+def _pin_findings(project: Project, tool: str) -> list[Finding]:
+    """A warning when [tool.mlrelease.tools] pins ``tool`` to a version other than the one
+    installed with mlrelease (the installed one is what the commands run)."""
+
+    try:
+        installed = installed_version(tool)
+        wanted = Requirement(project.config.tools.requirement(tool))
+    except (PackageNotFoundError, InvalidRequirement):
+        return []
+    if wanted.specifier.contains(installed, prereleases=True):
+        return []
+    return [
+        Finding(
+            "warning",
+            f"tool.mlrelease.tools.{tool} wants {wanted.specifier} but {installed} is installed "
+            "with mlrelease, and that one runs",
+            f"pip install '{wanted}' into mlrelease's environment, or remove the pin",
+        )
+    ]
+
+
+def _azure_targets(project: Project) -> list[tuple[str, str]]:
+    """(target, environment variable that makes azure-identity unnecessary) for each Azure
+    target that has no token in the environment."""
+
+    out: list[tuple[str, str]] = []
+    try:
+        azure_feed = resolve_target(project).kind == "azure-artifacts"
+    except ConfigError:
+        azure_feed = False
+    if azure_feed and not os.environ.get(TOKEN_ENV):
+        out.append(("the feed (tool.mlrelease.publish.feed)", TOKEN_ENV))
+    if not os.environ.get(PASSWORD_ENV):
+        for image in project.config.publish.images:
+            if image.registry and is_acr(image.registry):
+                out.append((f"registry {image.registry} (image {image.name})", PASSWORD_ENV))
+    return out
 
 
 def _lint_base_findings(project: Project) -> list[Finding]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlrelease._util.git import Repo
+from mlrelease._util.uvtool import broken_uv_on_path, find_uv
 from mlrelease.adopt.callers import (
     AUDIENCE,
     ISSUER,
@@ -142,12 +143,25 @@ def _check_tools(report: Report, project: Any) -> None:
         if finding.what.startswith(("configuration", "git", f"{project.root}")):
             continue  # reported above
         report.add("tools", finding.level, finding.what, finding.hint)
-    for tool, why in (("nox", "runs the sessions"), ("uv", "makes nox environments faster")):
-        path = shutil.which(tool)
-        if path:
-            report.add("tools", "ok", f"{tool}: {path}")
-        elif tool == "uv":
-            report.add("tools", "warning", "uv is not on PATH", f"optional: uv {why}")
+    nox = shutil.which("nox")
+    if nox:
+        report.add("tools", "ok", f"nox: {nox}")
+
+    uv, broken = find_uv(), broken_uv_on_path()
+    if uv:
+        note = f" (the uv on PATH, {broken}, does not run: this one is used)" if broken else ""
+        report.add("tools", "ok", f"uv: {uv}{note}")
+    elif broken:
+        report.add(
+            "tools",
+            "warning",
+            f"the uv on PATH ({broken}) does not run: nox environments are made with virtualenv",
+            "optional: pip install uv (or fix the shim, e.g. pyenv's) to make them faster",
+        )
+    else:
+        report.add(
+            "tools", "warning", "uv is not on PATH", "optional: uv makes nox environments faster"
+        )
 
 
 # --- workflows -----------------------------------------------------------------------------------

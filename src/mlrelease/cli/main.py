@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("check", help="validate the configuration and the environment it needs")
+    p = sub.add_parser(
+        "check", help="validate the configuration and the tools and interpreters the stages need"
+    )
     _add_project(p)
     _add_python_override(p)
     p.set_defaults(handler=_lazy("mlrelease.cli.config:cmd_check"))

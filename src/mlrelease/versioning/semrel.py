@@ -12,6 +12,7 @@ own, with messages that name the fix, and files carry the PEP 440 spelling of th
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -21,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from mlrelease._util.runner import run
-from mlrelease.config.model import DEFAULT_TOOLS
 from mlrelease.errors import ConfigError, Problem, ToolError
 from mlrelease.project import Project
 
@@ -29,6 +29,12 @@ from mlrelease.project import Project
 # fails on paths it cannot parse. A fixed placeholder keeps it off the real remote (and away from
 # token-bearing URLs, python-semantic-release #1426).
 PLACEHOLDER_REMOTE = "https://example.invalid/mlrelease/placeholder.git"
+
+# python-semantic-release is a dependency of mlrelease: missing means a broken or partial install.
+MISSING_HINT = (
+    "reinstall mlrelease into this environment (pip install --force-reinstall mlrelease), "
+    "which installs python-semantic-release with it"
+)
 
 # [tool.semantic_release] key -> where it goes in [tool.mlrelease.version]
 _MOVE_TO = {
@@ -105,20 +111,30 @@ def psr_config(project: Project, *, branch: str, prerelease: bool, token: str) -
     }
 
 
-def executable() -> str:
-    """``semantic-release`` on PATH or next to this interpreter (a venv without activation)."""
+def command() -> list[str]:
+    """How to run python-semantic-release: ``python -m semantic_release`` in this interpreter (it is
+    a dependency of mlrelease, so a venv works without activation), else ``semantic-release`` on
+    PATH."""
+
+    if importlib.util.find_spec("semantic_release") is not None:
+        return [sys.executable, "-m", "semantic_release"]
     found = shutil.which("semantic-release")
     if found:
-        return found
-    beside = Path(sys.executable).parent / "semantic-release"
-    if beside.exists():
-        return str(beside)
-
+        return [found]
     raise ToolError(
-        "python-semantic-release is not installed (the `semantic-release` command was not found)",
-        hint=f"pip install python-semantic-release=={DEFAULT_TOOLS['python-semantic-release']}, "
-        "or run the nox release session, which installs it",
+        "python-semantic-release is not installed (mlrelease depends on it; this environment "
+        "lacks it)",
+        hint=MISSING_HINT,
     )
+
+
+def available() -> bool:
+    """Whether :func:`command` finds python-semantic-release."""
+    try:
+        command()
+    except ToolError:
+        return False
+    return True
 
 
 def next_version(project: Project, *, branch: str, prerelease: bool, token: str) -> str:
@@ -128,7 +144,7 @@ def next_version(project: Project, *, branch: str, prerelease: bool, token: str)
     with tempfile.TemporaryDirectory(prefix="mlrelease-psr-") as tmp:
         path = Path(tmp) / "semantic-release.json"
         path.write_text(json.dumps(config, indent=2), encoding="utf-8")
-        argv = [executable(), "-c", str(path), "--noop", "version", "--print"]
+        argv = [*command(), "-c", str(path), "--noop", "version", "--print"]
         # No colours, no rich boxes: the output is parsed.
         env = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
         result = run(argv, cwd=project.root, env=env, check=False, quiet=True)

@@ -234,8 +234,10 @@ def twine_command() -> list[str]:
     exe = shutil.which("twine")
     if exe is None:
         raise ToolError(
-            "twine is not installed (publish runs `twine check --strict` on every file)",
-            hint="pip install twine (the nox publish session installs it)",
+            "twine is not installed (publish runs `twine check --strict` on every file; "
+            "mlrelease depends on twine, this environment lacks it)",
+            hint="reinstall mlrelease into this environment (pip install --force-reinstall "
+            "mlrelease), which installs twine with it",
         )
     return [exe, "check", "--strict"]
 

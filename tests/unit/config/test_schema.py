@@ -11,7 +11,7 @@ import pytest
 from mlrelease.config.model import parse_config
 from mlrelease.config.schema import tool_schema
 from mlrelease.errors import ConfigError
-from tests.unit.config.test_errors import BAD
+from tests.unit.config.bad_configs import BAD
 
 # Rejected by the model only: JSON schema cannot compare items of an array by one field, and JSON
 # has no NaN (a NaN compares false with every bound).

@@ -548,11 +548,6 @@ def test_release_then_a_rerun_publishes_and_a_third_run_does_nothing(pipeline: P
     assert pipeline.feed.listing(DIST_NAME) == [WHEEL.format("0.2.0"), SDIST.format("0.2.0")]
 
 
-def _sbom_cli() -> bool:
-    """`mlrelease sbom` (branch images) is what the attest job's SBOM step runs."""
-    return run([tool("mlrelease"), "sbom", "--help"]).returncode == 0
-
-
 def test_the_attest_job_attests_the_released_files(pipeline: Pipeline) -> None:
     """attestations: true (the default): provenance for exactly the files the feed gets, then the
     wheel's SBOM, which the GitHub release attaches."""
@@ -567,19 +562,15 @@ def test_the_attest_job_attests_the_released_files(pipeline: Pipeline) -> None:
     assert attested["subjects"] == sorted([SDIST.format(version), WHEEL.format(version)])
     sbom_step = next(r for r in runner.log if r.job == "attest" and "sbom" in r.line)
     assert sbom_step.line == 'mlrelease sbom --wheel "$DIST"/*.whl --output "$SBOM"'
-    if _sbom_cli():
-        assert runner.results["attest"]["result"] == "success", log
-        name = f"{DIST_NAME}-{version}.cdx.json"
-        sbom = pipeline.tmp / "artifacts" / f"sbom-{outputs['tag']}-1" / name
-        assert json.loads(sbom.read_text(encoding="utf-8"))["bomFormat"] == "CycloneDX"
-        # The GitHub release gets it: downloaded next to the notes, then `gh release upload`.
-        assert runner.results["github-release"]["result"] == "success", log
-        assert (runner.tmp / "github-release" / "sbom" / name).is_file()
-        gh = [r.line for r in runner.log if r.job == "github-release" and not r.ran]
-        assert 'gh release upload "$TAG" "$SBOM"/* --clobber' in gh
-    else:  # before the images branch is merged, the step names the missing command
-        assert runner.results["attest"]["result"] == "failure"
-        assert "invalid choice: 'sbom'" in sbom_step.output
+    assert runner.results["attest"]["result"] == "success", log
+    name = f"{DIST_NAME}-{version}.cdx.json"
+    sbom = pipeline.tmp / "artifacts" / f"sbom-{outputs['tag']}-1" / name
+    assert json.loads(sbom.read_text(encoding="utf-8"))["bomFormat"] == "CycloneDX"
+    # The GitHub release gets it: downloaded next to the notes, then `gh release upload`.
+    assert runner.results["github-release"]["result"] == "success", log
+    assert (runner.tmp / "github-release" / "sbom" / name).is_file()
+    gh = [r.line for r in runner.log if r.job == "github-release" and not r.ran]
+    assert 'gh release upload "$TAG" "$SBOM"/* --clobber' in gh
 
 
 def test_a_tag_pushed_by_hand_is_verified_then_published(pipeline: Pipeline) -> None:

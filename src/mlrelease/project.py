@@ -164,18 +164,27 @@ def matrix(project: Project) -> dict[str, Any]:
     return {"python": matrix_pythons(project)}
 
 
-def load_project(root: Path) -> Project:
-    """Read ``root/pyproject.toml`` and infer the facts. Raises :class:`ConfigError`."""
-    root = root.resolve()
-    data = read_pyproject(root / "pyproject.toml")
-    config = load_config(root)
+@dataclass(frozen=True)
+class Identity:
+    """Who the project is, from ``[project]`` or, for poetry projects, ``[tool.poetry]``."""
+
+    name: str
+    static_version: str | None
+    version_source: str  # "pyproject", "poetry", "file:PATH", "attr:PATH:VAR", "dynamic:<tool>"
+    requires_python: str | None
+
+
+def project_identity(root: Path, data: dict[str, Any]) -> Identity:
+    """The one reading of a project's name, version source and requires-python (``load_project``
+    and ``init`` both use it). Raises :class:`ConfigError` when the name is missing."""
     project_table = data.get("project")
-    poetry = data.get("tool", {}).get("poetry") if isinstance(data.get("tool"), dict) else None
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
     name: str | None = None
     static_version: str | None = None
     version_source = "pyproject"
     requires_python: str | None = None
-    if isinstance(project_table, dict):
+    if isinstance(project_table, dict) and project_table.get("name"):
         raw_name = project_table.get("name")
         name = raw_name if isinstance(raw_name, str) else None
         raw_version = project_table.get("version")
@@ -184,7 +193,9 @@ def load_project(root: Path) -> Project:
         requires_python = raw_rp if isinstance(raw_rp, str) else None
         dynamic = project_table.get("dynamic", [])
         if static_version is None and isinstance(dynamic, list) and "version" in dynamic:
-            version_source = f"dynamic:{detect_dynamic_version_tool(data)}"
+            version_source, static_version = setuptools_version_source(
+                root, data, f"dynamic:{detect_dynamic_version_tool(data)}"
+            )
     elif isinstance(poetry, dict):
         raw_name = poetry.get("name")
         name = raw_name if isinstance(raw_name, str) else None
@@ -205,6 +216,17 @@ def load_project(root: Path) -> Project:
                 )
             ]
         )
+    return Identity(name, static_version, version_source, requires_python)
+
+
+def load_project(root: Path) -> Project:
+    """Read ``root/pyproject.toml`` and infer the facts. Raises :class:`ConfigError`."""
+    root = root.resolve()
+    data = read_pyproject(root / "pyproject.toml")
+    config = load_config(root)
+    ident = project_identity(root, data)
+    name, static_version = ident.name, ident.static_version
+    version_source, requires_python = ident.version_source, ident.requires_python
     _check_name_and_version(name, static_version, version_source)
     build_system = data.get("build-system", {})
     backend = (
@@ -217,8 +239,6 @@ def load_project(root: Path) -> Project:
     if source_dir is not None and (not config.source or _is_importable(source_dir)):
         # the import package, never the distribution name (imbalanced-learn imports as imblearn)
         import_name = source_dir.stem
-    if version_source.startswith("dynamic:"):
-        version_source, static_version = setuptools_version_source(root, data, version_source)
     docs_dir = find_docs_dir(root, config.docs.source)
     return Project(
         root=root,

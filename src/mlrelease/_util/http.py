@@ -138,9 +138,7 @@ class Session:
         if self.auth is not None:
             user, password = self.auth
             register_secret(password)
-            token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-            register_secret(token)
-            self._auth_header = f"Basic {token}"
+            self._auth_header = basic_auth_header(user, password)
         self._opener = urllib.request.build_opener(
             _SameOriginRedirects(self._auth_header, auth_origin)
         )
@@ -203,6 +201,14 @@ class Session:
         )
 
 
+def basic_token(user: str, password: str) -> str:
+    """``base64(user:password)``, registered as a secret: the one place Basic auth is encoded
+    (feeds, registries, the engine's auth file)."""
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    register_secret(token)
+    return token
+
+
 def basic_auth_header(user: str, password: str) -> str:
-    """``Basic base64(user:password)`` (for tests and stubs)."""
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    """``Basic base64(user:password)``."""
+    return "Basic " + basic_token(user, password)

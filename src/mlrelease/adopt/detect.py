@@ -34,15 +34,12 @@ from mlrelease.adopt.facts import (
     tool_pins,
 )
 from mlrelease.config.model import read_pyproject
-from mlrelease.errors import ConfigError, Problem
 from mlrelease.project import (
     DOCS_CANDIDATES,
     _find_source,
-    _poetry_python,
-    detect_dynamic_version_tool,
     normalize,
+    project_identity,
     pythons_from_requires,
-    setuptools_version_source,
 )
 
 TEST_DIR_CANDIDATES = ("tests", "test")
@@ -139,32 +136,9 @@ def _table(data: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 
 def _project_identity(root: Path, data: dict[str, Any]) -> tuple[str, str | None, str]:
-    """(name, requires-python, version source) from [project] or [tool.poetry]."""
-    project = _table(data, "project")
-    poetry = _table(data, "tool", "poetry")
-    if project.get("name"):
-        dynamic = project.get("dynamic", [])
-        source = "pyproject"
-        if "version" not in project and isinstance(dynamic, list) and "version" in dynamic:
-            tool = f"dynamic:{detect_dynamic_version_tool(data)}"
-            source = setuptools_version_source(root, data, tool)[0]
-        rp = project.get("requires-python")
-        return str(project["name"]), rp if isinstance(rp, str) else None, source
-    if poetry.get("name"):
-        deps = _table(poetry, "dependencies")
-        python = deps.get("python")
-        rp = _poetry_python(python) if isinstance(python, str) else None
-        return str(poetry["name"]), rp, "poetry"
-    raise ConfigError(
-        problems=[
-            Problem(
-                "pyproject.toml",
-                "project.name",
-                "is missing: mlrelease init needs the project's name",
-                'add [project] with name = "..." (or [tool.poetry] name for poetry projects)',
-            )
-        ]
-    )
+    """(name, requires-python, version source), read as every command reads them."""
+    ident = project_identity(root, data)
+    return ident.name, ident.requires_python, ident.version_source
 
 
 def pytest_options(root: Path, data: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,6 @@ carries the commit's time so the engine's layer cache and the digest stay the sa
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import hashlib
 import importlib.resources
@@ -34,7 +33,7 @@ from pathlib import Path
 from packaging.metadata import parse_email
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from mlrelease._util.redact import register_secret
+from mlrelease._util.http import basic_token
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import PublishError, ToolError
 from mlrelease.images.engines import BuildSpec, Engine, PythonInImage
@@ -265,8 +264,7 @@ def auth_file(
         yield None
         return
 
-    token = base64.b64encode(f"{username}:{password}".encode()).decode()
-    register_secret(token)
+    token = basic_token(username, password)
     tmp = Path(tempfile.mkdtemp(prefix="mlrelease-auth-"))
     try:
         path = tmp / "auth.json"

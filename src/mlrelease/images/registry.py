@@ -18,7 +18,6 @@ message is redacted.
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import ssl
@@ -29,10 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from mlrelease._util.http import Backoff, default_backoff, origin
+from mlrelease._util.http import Backoff, basic_auth_header, basic_token, default_backoff, origin
 from mlrelease._util.redact import redact, register_secret
 from mlrelease._util.runner import echo
 from mlrelease.auth.azure import explain_azure_failure
+from mlrelease.auth.registry import is_acr
 from mlrelease.errors import AuthError, PublishError
 from mlrelease.images.layout import (
     INDEX_TYPE,
@@ -98,7 +98,7 @@ class RegistryTarget:
         self.label = f"{self.host}/{self.name}"
         register_secret(self.password)
         if self.username and self.password:
-            register_secret(base64.b64encode(f"{self.username}:{self.password}".encode()).decode())
+            basic_token(self.username, self.password)
         self._ssl = ssl.create_default_context()
         self._base = f"https://{self.host}"
 
@@ -137,8 +137,7 @@ class RegistryTarget:
         if scope in self._tokens:
             return {"Authorization": f"Bearer {self._tokens[scope]}"}
         if self._basic and self.username and self.password:
-            raw = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-            return {"Authorization": f"Basic {raw}"}
+            return {"Authorization": basic_auth_header(self.username, self.password)}
         return {}
 
     def _authenticate(self, challenge: str, scope: str) -> bool:
@@ -159,8 +158,7 @@ class RegistryTarget:
         query += [("scope", one) for one in scope.split(" ")]  # several for a cross-repo mount
         headers = {}
         if self.username and self.password:
-            raw = base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
-            headers["Authorization"] = f"Basic {raw}"
+            headers["Authorization"] = basic_auth_header(self.username, self.password)
         status, _, body = self._send("GET", f"{realm}?{urlencode(query)}", headers)
         if status != 200:
             self._raise_auth(status, body)
@@ -176,7 +174,7 @@ class RegistryTarget:
 
         text = redact(body[:500].decode("utf-8", "replace"))
         known = explain_azure_failure(text)
-        acr = self.host.endswith(".azurecr.io")
+        acr = is_acr(self.host)
         if known:
             raise AuthError(f"{self.host}: {known}")
         if status == 401:

@@ -63,7 +63,7 @@ def normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _find_source(root: Path, import_name: str, configured: str | None) -> tuple[Path | None, str]:
+def find_source(root: Path, import_name: str, configured: str | None) -> tuple[Path | None, str]:
     if configured:
         return root / configured, "src" if configured.startswith("src/") else "flat"
     for layout, base in (("src", root / "src"), ("flat", root)):
@@ -235,7 +235,7 @@ def load_project(root: Path) -> Project:
         else ""
     )
     import_name = normalize(name).replace("-", "_")
-    source_dir, layout = _find_source(root, import_name, config.source)
+    source_dir, layout = find_source(root, import_name, config.source)
     if source_dir is not None and (not config.source or _is_importable(source_dir)):
         # the import package, never the distribution name (imbalanced-learn imports as imblearn)
         import_name = source_dir.stem

@@ -36,7 +36,7 @@ from mlrelease.adopt.facts import (
 from mlrelease.config.model import read_pyproject
 from mlrelease.project import (
     DOCS_CANDIDATES,
-    _find_source,
+    find_source,
     normalize,
     project_identity,
     pythons_from_requires,
@@ -278,21 +278,6 @@ def lint_debt(root: Path, paths: list[str]) -> LintDebt:
     return LintDebt(checked=True, findings=findings, unformatted=unformatted)
 
 
-def _find_package(root: Path, import_name: str) -> tuple[Path | None, str]:
-    found, layout = _find_source(root, import_name, None)
-    if found is not None:
-        return found, layout
-    skip = {"tests", "test", "docs", "doc", "examples", "benchmarks", "scripts", "build", "dist"}
-    flat = sorted(
-        p
-        for p in root.iterdir()
-        if p.is_dir() and p.name not in skip and (p / "__init__.py").is_file()
-    )
-    if len(flat) == 1:
-        return flat[0], "flat"
-    return None, "unknown"
-
-
 def detect(root: Path, *, run_ruff: bool = True) -> Detected:
     """Read ``root`` and infer a ``[tool.mlrelease]`` table. Raises :class:`ConfigError`."""
     data = read_pyproject(root / "pyproject.toml")
@@ -301,8 +286,8 @@ def detect(root: Path, *, run_ruff: bool = True) -> Detected:
         _table(data, "build-system").get("build-backend", "setuptools.build_meta:__legacy__")
     )
     import_name = normalize(name).replace("-", "_")
-    pkg, layout = _find_package(root, import_name)
-    inferred, _ = _find_source(root, import_name, None)
+    pkg, layout = find_source(root, import_name, None)
+    inferred = pkg  # what load_project infers too: `source` is written only when it differs
     source_found = pkg.relative_to(root).as_posix() if pkg else None
     opts = pytest_options(root, data)
     testpaths = opts.get("testpaths")

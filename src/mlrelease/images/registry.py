@@ -268,34 +268,27 @@ class RegistryTarget:
             )
 
     def digest_of(self, ref: str) -> str | None:
-        status, hdrs, data = self.request(
-            "GET",
-            f"/v2/{self.name}/manifests/{ref}",
-            headers={"Accept": ",".join(MANIFEST_TYPES)},
-            scope_action="pull",
-        )
+        status, hdrs, data = self._get_manifest(ref)
         if status == 404:
             return None
         if status != 200:
             raise PublishError(f"{self.label}:{ref}: registry answered {status}")
         return hdrs.get("docker-content-digest") or sha256_digest(data)
 
-    def version_at(self, ref: str) -> str | None:
-        """The ``org.opencontainers.image.version`` label of the image ``ref`` names, if any."""
-        status, _, data = self.request(
+    def _get_manifest(self, ref: str) -> tuple[int, dict[str, str], bytes]:
+        return self.request(
             "GET",
             f"/v2/{self.name}/manifests/{ref}",
             headers={"Accept": ",".join(MANIFEST_TYPES)},
             scope_action="pull",
         )
+
+    def version_at(self, ref: str) -> str | None:
+        """The ``org.opencontainers.image.version`` label of the image ``ref`` names, if any."""
+        status, _, data = self._get_manifest(ref)
         child = first_manifest(data) if status == 200 else None
         if child is not None:  # a multi-platform index: every platform has the same labels
-            status, _, data = self.request(
-                "GET",
-                f"/v2/{self.name}/manifests/{child}",
-                headers={"Accept": ",".join(MANIFEST_TYPES)},
-                scope_action="pull",
-            )
+            status, _, data = self._get_manifest(child)
         config = config_digest(data) if status == 200 else None
         if config is None:
             return None

@@ -343,7 +343,7 @@ def caller_workflow(
     """The caller workflow: pushes to ``branch`` release, tags in ``tag_format`` are verified."""
     repo, ref = workflows_repo_setting(workflows_repo)
     prefix = tag_format.split("{version}", 1)[0]
-    tag_glob = f"{prefix}[0-9]*" if prefix else "[0-9]*"
+    tag_glob = f"{prefix}*" if prefix else "[0-9]*"  # v1.2.3 -> "v*"; bare 1.2.3 -> "[0-9]*"
     return CALLER_WORKFLOW.format(
         version=__version__, branch=branch, repo=repo, ref=ref, tag_glob=tag_glob
     )

@@ -1,4 +1,8 @@
-"""Handlers of the configuration commands: check, plan, matrix, schema."""
+"""Handlers of the configuration commands: check, plan, matrix, schema.
+
+`matrix` runs in every CI job's first step: each handler imports what only it needs, so `matrix`
+loads the project and nothing of the stages, feeds or images.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,14 @@ import argparse
 import json
 
 from mlrelease._util import console
-from mlrelease.adopt.checks import environment_findings
 from mlrelease.cli.common import project_dir
-from mlrelease.config.schema import tool_schema
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK
 from mlrelease.project import load_project, matrix
-from mlrelease.versioning.stamping import stamp_targets
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from mlrelease.adopt.checks import environment_findings
+
     findings = environment_findings(project_dir(args), getattr(args, "python", ()))
     failed = False
     for f in findings:
@@ -30,6 +33,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from mlrelease.preview import preview, render_text  # every stage: only `plan` needs them
+    from mlrelease.versioning.stamping import stamp_targets
 
     project = load_project(project_dir(args))
     stamp_targets(project)  # what `release` would reject about version.stamp: exit 2 here too
@@ -49,5 +53,7 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from mlrelease.config.schema import tool_schema
+
     console.out(json.dumps(tool_schema(), indent=2))
     return EXIT_OK

@@ -7,13 +7,20 @@ Exit codes: 0 ok, 1 failure, 2 configuration error (argparse usage errors also e
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from mlrelease import __version__
 
 Handler = Callable[[argparse.Namespace], int]
+
+
+def _path(text: str) -> os.PathLike[str]:
+    """A path argument; pathlib is imported only when one is given (``--help`` stays light)."""
+    from pathlib import Path
+
+    return Path(text)
 
 
 def _add_project(p: argparse.ArgumentParser) -> None:
@@ -21,7 +28,7 @@ def _add_project(p: argparse.ArgumentParser) -> None:
         "--project",
         "-C",
         metavar="DIR",
-        type=Path,
+        type=_path,
         default=argparse.SUPPRESS,
         help="project directory (default: the current directory)",
     )
@@ -71,8 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--project",
         "-C",
         metavar="DIR",
-        type=Path,
-        default=Path(),
+        type=_path,
+        default=None,
         help="project directory (default: the current directory)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -182,7 +189,7 @@ def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         q.add_argument(
             "--dist",
             metavar="DIR",
-            type=Path,
+            type=_path,
             default=None,
             help="the built files (default: [tool.mlrelease.build] outdir)",
         )
@@ -198,17 +205,17 @@ def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     p.set_defaults(handler=_usage(p))
 
     p = sub.add_parser("sbom", help="write a CycloneDX SBOM of a wheel and its dependencies")
-    p.add_argument("--wheel", metavar="FILE", type=Path, required=True, help="the built wheel")
+    p.add_argument("--wheel", metavar="FILE", type=_path, required=True, help="the built wheel")
     p.add_argument(
         "--requirements",
         metavar="FILE",
-        type=Path,
+        type=_path,
         default=None,
         help="exact pins (name==version lines) instead of resolving the wheel's dependencies "
         "with pip",
     )
     p.add_argument(
-        "--output", "-o", metavar="FILE", type=Path, default=None, help="default: stdout"
+        "--output", "-o", metavar="FILE", type=_path, default=None, help="default: stdout"
     )
     p.set_defaults(handler=_lazy("mlrelease.cli.publish:cmd_sbom"))
 
@@ -216,7 +223,7 @@ def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
 def _add_adoption_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("init", help="add mlrelease to an existing repository")
     p.add_argument(
-        "dir", nargs="?", type=Path, default=None, help="repository (default: --project)"
+        "dir", nargs="?", type=_path, default=None, help="repository (default: --project)"
     )
     p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
     p.add_argument("--force", action="store_true", help="overwrite existing files")

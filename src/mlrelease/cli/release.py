@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlrelease._util import console
+from mlrelease.cli.common import project_dir
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK, ReleaseError
 from mlrelease.versioning.commitlint import FORM, lint, since_last_release
 from mlrelease.versioning.versions import BUMP_TYPES
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 def _project(args: argparse.Namespace) -> Project:
     from mlrelease.project import load_project
 
-    return load_project(Path(getattr(args, "project", Path())))
+    return load_project(project_dir(args))
 
 
 def _github_output(values: dict[str, str]) -> None:
@@ -167,7 +168,7 @@ def cmd_release(args: argparse.Namespace) -> int:
 
 
 def cmd_lint_commits(args: argparse.Namespace) -> int:
-    root = Path(getattr(args, "project", Path())).resolve()
+    root = project_dir(args).resolve()
     title = args.title or None  # a blank input (a workflow skipping the title) checks nothing
     rev = args.range or None
     if title is None and rev is None and not (args.title == "" or args.range == ""):

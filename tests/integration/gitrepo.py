@@ -181,3 +181,25 @@ def build_repo(
     repo.apply(steps)
     repo.push_all()
     return repo
+
+
+def seed_driftwatch_history(seed: Path, tmp: Path) -> tuple[Path, Path]:
+    """Give a prepared copy of examples/driftwatch the history the workflow tests release from:
+    ``v0.1.0``, then a feat and a fix; push it to ``tmp/remote.git`` and clone that as a runner's
+    workspace. Returns (remote, workspace)."""
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "feat: driftwatch, a data-drift detector")
+    git(seed, "tag", "-a", "v0.1.0", "-m", "Release 0.1.0")
+    readme = seed / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nMonitors report PSI.\n")
+    git(seed, "commit", "-q", "-am", "feat: document the PSI report")
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nTypo fixed.\n")
+    git(seed, "commit", "-q", "-am", "fix: a typo in the README")
+    remote = tmp / "remote.git"
+    git(tmp, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(seed, "remote", "add", "origin", str(remote))
+    git(seed, "push", "-q", "origin", "main", "--tags")
+    workspace = tmp / "workspace"
+    git(tmp, "clone", "-q", str(remote), str(workspace))
+    return remote, workspace

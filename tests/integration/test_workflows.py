@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from tests.integration import feedservers as fs
+from tests.integration.gitrepo import seed_driftwatch_history
 from tests.integration.workflow_runner import Runner, load_workflow
 
 pytestmark = pytest.mark.integration
@@ -380,21 +381,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
             f'upload-url = "{feed.upload_url}"\nindex-url = "{feed.index_url}"\n'
         )
         pyproject.write_text(text, encoding="utf-8")
-        git(seed, "init", "-q", "-b", "main")
-        git(seed, "add", "-A")
-        git(seed, "commit", "-q", "-m", "feat: driftwatch, a data-drift detector")
-        git(seed, "tag", "-a", "v0.1.0", "-m", "Release 0.1.0")
-        readme = seed / "README.md"
-        readme.write_text(readme.read_text(encoding="utf-8") + "\nMonitors report PSI.\n")
-        git(seed, "commit", "-q", "-am", "feat: document the PSI report")
-        readme.write_text(readme.read_text(encoding="utf-8") + "\nTypo fixed.\n")
-        git(seed, "commit", "-q", "-am", "fix: a typo in the README")
-        remote = tmp / "remote.git"
-        git(tmp, "init", "-q", "--bare", "-b", "main", str(remote))
-        git(seed, "remote", "add", "origin", str(remote))
-        git(seed, "push", "-q", "origin", "main", "--tags")
-        workspace = tmp / "workspace"
-        git(tmp, "clone", "-q", str(remote), str(workspace))
+        remote, workspace = seed_driftwatch_history(seed, tmp)
         yield Pipeline(tmp, remote, workspace, feed, one_python())
 
 

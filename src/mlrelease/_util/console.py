@@ -13,6 +13,11 @@ from mlrelease._util.redact import redact
 from mlrelease.errors import Problem
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """``counted(1, "package")`` -> "1 package", ``counted(2, "package")`` -> "2 packages"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def on_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 

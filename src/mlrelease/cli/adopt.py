@@ -38,7 +38,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.dry_run:
         for change in plan.pending:
             console.out(unified_diff(change).rstrip("\n"))
-        console.out(f"dry run: {len(plan.pending)} file(s) would change; nothing was written")
+        files = console.counted(len(plan.pending), "file")
+        console.out(f"dry run: {files} would change; nothing was written")
         return EXIT_OK
     _write_changes(root, plan)
     console.out("next: mlrelease check, then nox -t check")

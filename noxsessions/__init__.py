@@ -188,8 +188,10 @@ def _define_tests(project: Project) -> None:
 
     @nox.session(python=pythons, name="tests", tags=["check", "tests"], reuse_venv=True)
     def tests(session: nox.Session) -> None:
-        """pytest with coverage (floor from tool.mlrelease.test), reports under build/reports/;
-        arguments after ``--`` go to pytest (``nox -s tests-3.12 -- -m gpu``)."""
+        """pytest with coverage (floor from tool.mlrelease.test), reports under build/reports/.
+
+        Arguments after ``--`` go to pytest (``nox -s tests-3.12 -- -m gpu``).
+        """
         python = str(session.python)
         plan = tests_plan(project, python, session.posargs)
         _check_or_skip(session, plan)

@@ -1083,10 +1083,17 @@ def read_pyproject(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        from mlrelease.config.toml_errors import describe
+
+        message, line = describe(text, str(exc))
         raise ConfigError(
             problems=[
                 Problem(
-                    str(path), "", f"is not valid TOML: {exc}", "fix the syntax at the line shown"
+                    str(path),
+                    "",
+                    f"is not valid TOML: {message}",
+                    f"fix the syntax at line {line}, shown above" if line else "fix the syntax",
+                    line=line,
                 )
             ]
         ) from None

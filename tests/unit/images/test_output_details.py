@@ -86,7 +86,11 @@ def test_only_declared_build_args_are_passed() -> None:
 
 def test_the_built_in_template_declares_every_argument_mlrelease_passes() -> None:
     template = importlib.resources.files("mlrelease").joinpath("templates/Dockerfile.ml")
-    assert {"BASE_IMAGE", "IMPORT_NAME"} <= declared_build_args(template.read_text())
+    text = template.read_text()
+    assert {"BASE_IMAGE", "IMPORT_NAME"} <= declared_build_args(text)
+    # buildah passes these for --platform and warns unless each is declared on its own ARG line
+    for name in ("TARGETPLATFORM", "TARGETOS", "TARGETARCH"):
+        assert f"\nARG {name}\n" in text
 
 
 def test_image_sbom_component_count_is_a_number(tmp_path: Path) -> None:

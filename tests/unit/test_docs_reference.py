@@ -196,3 +196,17 @@ def test_copy_buttons_are_in_the_dogfood_docs_session() -> None:
     dev = pyproject["project"]["optional-dependencies"]["dev"]
     pin = next(r for r in dev if r.startswith("sphinx-copybutton=="))
     assert pin in docs_reqs
+
+
+def test_every_environment_variable_the_code_reads_is_documented() -> None:
+    root = DOCS.parent
+    in_source: set[str] = set()
+    for path in [*(root / "src").rglob("*.py"), *(root / "noxsessions").rglob("*.py")]:
+        in_source |= set(re.findall(r"MLRELEASE_[A-Z_]*[A-Z]", path.read_text(encoding="utf-8")))
+    assert {"MLRELEASE_FEED_TOKEN", "MLRELEASE_BASE_IMAGE"} <= in_source
+    page = (DOCS / "reference" / "environment.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(MLRELEASE_[A-Z_]+)` \|", page, flags=re.MULTILINE))
+    assert sorted(in_source - rows) == [], "document these in docs/reference/environment.md"
+    assert sorted(rows - in_source) == [], "the code no longer reads these"
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert "reference/environment" in index

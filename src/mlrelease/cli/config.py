@@ -59,7 +59,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from mlrelease.config.schema import tool_schema
+    from mlrelease.config.schema import schemastore_text, tool_schema
 
-    console.out(json.dumps(tool_schema(), indent=2))
+    if getattr(args, "schemastore", False):
+        console.out(schemastore_text().rstrip("\n"))
+    else:
+        console.out(json.dumps(tool_schema(), indent=2))
     return EXIT_OK

@@ -182,6 +182,11 @@ def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(handler=_lazy("mlrelease.cli.config:cmd_matrix"))
 
     p = sub.add_parser("schema", help="print the JSON schema of [tool.mlrelease]")
+    p.add_argument(
+        "--schemastore",
+        action="store_true",
+        help="in SchemaStore's form (partial-mlrelease.json, for pyproject's tool.mlrelease)",
+    )
     p.set_defaults(handler=_lazy("mlrelease.cli.config:cmd_schema"))
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 
 from mlrelease._util.git import Repo
+from mlrelease._util.pyenv import inactive_shim
 from mlrelease.auth.feed import TOKEN_ENV
 from mlrelease.auth.registry import PASSWORD_ENV, is_acr
 from mlrelease.errors import ConfigError, ToolError
@@ -96,8 +97,6 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
 
 def _missing_python(version: str, level: str) -> Finding:
     """python3.X of the test matrix does not run: absent, or a pyenv shim of an unselected one."""
-    from mlrelease._util.pyenv import inactive_shim
-
     shim = inactive_shim(f"python{version}")
     if shim is None:
         return Finding(

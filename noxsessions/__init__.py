@@ -32,6 +32,7 @@ from typing import Any
 
 import nox
 
+from mlrelease._util.console import counted
 from mlrelease.errors import ConfigError
 from mlrelease.project import Project, load_project, matrix_pythons
 from mlrelease.stages.plan import StagePlan, reports_dir
@@ -96,7 +97,9 @@ def run_plan(
                 raise
             failed.append(command.why)
     if failed:
-        summary = f"{len(failed)} of {len(plan.commands)} checks failed: {'; '.join(failed)}"
+        summary = (
+            f"{len(failed)} of {counted(len(plan.commands), 'check')} failed: {'; '.join(failed)}"
+        )
         session.warn(summary)
         raise nox.command.CommandFailed(summary)
 
@@ -120,7 +123,7 @@ def register(
     project = _load(root or Path.cwd())
     unknown = set(skip) - set(SESSIONS)
     if unknown:
-        msg = f"noxsessions.register(skip=...): unknown session(s) {sorted(unknown)}; known: {', '.join(SESSIONS)}"
+        msg = f"noxsessions.register(skip=...): unknown {counted(len(unknown), 'session')} {sorted(unknown)}; known: {', '.join(SESSIONS)}"
         raise SystemExit(msg)
     uv = _use_working_uv()
     nox.options.default_venv_backend = venv_backend or ("uv|virtualenv" if uv else "virtualenv")
@@ -185,8 +188,10 @@ def _define_tests(project: Project) -> None:
 
     @nox.session(python=pythons, name="tests", tags=["check", "tests"], reuse_venv=True)
     def tests(session: nox.Session) -> None:
-        """pytest with coverage (floor from tool.mlrelease.test), reports under build/reports/;
-        arguments after ``--`` go to pytest (``nox -s tests-3.12 -- -m gpu``)."""
+        """pytest with coverage (floor from tool.mlrelease.test), reports under build/reports/.
+
+        Arguments after ``--`` go to pytest (``nox -s tests-3.12 -- -m gpu``).
+        """
         python = str(session.python)
         plan = tests_plan(project, python, session.posargs)
         _check_or_skip(session, plan)

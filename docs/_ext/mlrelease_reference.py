@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,8 +156,19 @@ def model_keys() -> set[str]:
     return {k.dotted for t in config_tables() for k in t.keys}
 
 
+_OPTION = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*(?:[ =][A-Z][A-Z_.]*)?)")
+
+
+def _literal_options(text: str) -> str:
+    """``--strict`` in prose becomes a code span, outside existing ones: copied, it still works."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):  # even parts are outside code spans
+        parts[i] = _OPTION.sub(r"`\1`", parts[i])
+    return "`".join(parts)
+
+
 def _cell(text: str) -> str:
-    return " ".join(text.replace("|", "\\|").split())
+    return _literal_options(" ".join(text.replace("|", "\\|").split()))
 
 
 def _code(text: str) -> str:

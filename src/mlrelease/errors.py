@@ -26,8 +26,8 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}: {self.key}" if self.key else self.file
         text = f"{where}: {self.message}"
-        if self.hint:
-            text += f" ({self.hint})"
+        if self.hint:  # under a multi-line message (a source excerpt), on a line of its own
+            text += f"\n    ({self.hint})" if "\n" in self.message else f" ({self.hint})"
         return text
 
 

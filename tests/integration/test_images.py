@@ -355,6 +355,14 @@ def test_embedded_oci_layout_when_no_registry(
     data = json.loads(inspect.stdout)
     assert data["Labels"]["org.opencontainers.image.version"] == "1.0.0"
     assert f"digest  {data['Digest']} (pushed)" in result.stdout
+    # The image's created time is the commit's (SOURCE_DATE_EPOCH), as the label says; not 1970.
+    from datetime import datetime, timezone
+
+    committed = int(git(project, "log", "-1", "--format=%ct"))
+    created = datetime.fromtimestamp(committed, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert data["Labels"]["org.opencontainers.image.created"] == created
+    assert data["Created"].replace("+00:00", "Z") == created
+    assert "build args were not consumed" not in result.stdout + result.stderr
     # A rerun with --sbom: the image is in place (present); its SBOM (the wheelhouse pins + the
     # released wheel) goes into the layout as an artifact whose subject is the image, once only.
     with_sbom = mlrelease(project, "publish", "images", "--sbom")

@@ -154,8 +154,11 @@ def test_explicit_version(tmp_path: Path) -> None:
     refused(
         repo.mlrelease("release", "--as", "0.3.9"), "must be greater than the last release 0.4.0"
     )
-    refused(repo.mlrelease("release", "--as", "1.0.0+cuda12"), "local version", "feeds reject")
-    refused(repo.mlrelease("release", "--as", "one"), "not a valid version")
+    # A version that cannot be released at all is a usage error (exit 2), caught by the parser.
+    refused(
+        repo.mlrelease("release", "--as", "1.0.0+cuda12"), "local version", "feeds reject", code=2
+    )
+    refused(repo.mlrelease("release", "--as", "one"), "not a valid version", code=2)
     ok(repo.mlrelease("release", "--as", "1.0.0"))
     head = released(repo, "v1.0.0")
     assert 'version = "1.0.0"' in repo.remote_file(head, "pyproject.toml")

@@ -256,7 +256,7 @@ def test_lint_fail_on_new_ignores_old_debt_and_fails_on_new_findings(tmp_path: P
 
     clean = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, check=False)
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert "1 older finding(s) in unchanged lines not counted" in clean.stderr
+    assert "1 older finding in unchanged lines not counted" in clean.stderr
 
     old.write_text(
         old.read_text(encoding="utf-8") + "\n\ndef g():\n    return undefined_name\n",

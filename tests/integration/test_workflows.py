@@ -466,7 +466,7 @@ def test_commit_lint_fails_a_non_conventional_pr_title_and_passes_a_good_one(
     [step] = [r for r in good.log if r.job == "commit-lint"]
     assert good.results["commit-lint"]["result"] == "success", step.output
     assert "ok   PR title 'feat(monitor): windowed PSI': feat, minor release" in step.output
-    assert "checked the PR title and 2 commit(s)" in step.output
+    assert "checked the PR title and 2 commits" in step.output
     assert "'fix: a typo in the README': fix, patch release" in step.output
     off = _lint_run(pipeline, "whatever", "off", base, head)
     assert off.results["commit-lint"]["result"] == "skipped"

@@ -144,3 +144,69 @@ def test_built_configuration_page_lists_every_key(tmp_path: Path) -> None:
         if row and table:
             listed.add(f"{table}.{row.group(1)}")
     assert listed == _expected_keys()
+
+
+@pytest.mark.slow
+def test_generated_pages_keep_double_hyphens_and_straight_quotes(tmp_path: Path) -> None:
+    """Build the generated reference pages to HTML with the site's conf.py: an option a reader
+    copies (``--strict``, ``--cov-fail-under``) is written with two hyphens, never an en-dash, and
+    a value ("auto") keeps straight quotes."""
+    import shutil
+
+    from sphinx.cmd.build import build_main
+
+    src = tmp_path / "src"
+    shutil.copytree(DOCS / "_ext", src / "_ext")
+    shutil.copy(DOCS / "conf.py", src / "conf.py")
+    shutil.copytree(DOCS / "reference", src / "reference")
+    pages = sorted(p.stem for p in (src / "reference").glob("*.md"))
+    (src / "index.md").write_text(
+        "# Reference\n\n```{toctree}\n" + "".join(f"reference/{p}\n" for p in pages) + "```\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "html"
+    assert build_main(["-q", "-b", "html", str(src), str(out)]) == 0
+    options_in_help = {
+        m
+        for cmd in ref.cli_commands()
+        for o in cmd.options
+        for m in re.findall(r"(?<![\w-])--[a-z][a-z-]*", o.help)
+    }
+    assert {"--title", "--dry-run"} <= options_in_help  # the help texts name options
+    for page in ("cli", "configuration"):
+        html = (out / "reference" / f"{page}.html").read_text(encoding="utf-8")
+        body = html.split('role="main"', 1)[-1]
+        assert not re.findall(r"[\u2013\u2014]\w[\w-]*", body), page  # an en-dash before "strict"
+        assert not re.findall(r"[\u2018\u2019\u201c\u201d]", body), page  # curly quotes
+    cli_html = (out / "reference" / "cli.html").read_text(encoding="utf-8")
+    for option in options_in_help:
+        assert f'<span class="pre">{option}' in cli_html, option
+    conf_html = (out / "reference" / "configuration.html").read_text(encoding="utf-8")
+    assert '<span class="pre">--cov-fail-under</span>' in conf_html
+    # Code blocks get a copy button (sphinx-copybutton, also in [tool.mlrelease.docs]).
+    assert (out / "_static" / "copybutton.js").is_file()
+    assert "copybutton.js" in cli_html
+
+
+def test_copy_buttons_are_in_the_dogfood_docs_session() -> None:
+    from mlrelease.config.model import tomllib
+
+    pyproject = tomllib.loads((DOCS.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    docs_reqs = pyproject["tool"]["mlrelease"]["docs"]["requirements"]
+    dev = pyproject["project"]["optional-dependencies"]["dev"]
+    pin = next(r for r in dev if r.startswith("sphinx-copybutton=="))
+    assert pin in docs_reqs
+
+
+def test_every_environment_variable_the_code_reads_is_documented() -> None:
+    root = DOCS.parent
+    in_source: set[str] = set()
+    for path in [*(root / "src").rglob("*.py"), *(root / "noxsessions").rglob("*.py")]:
+        in_source |= set(re.findall(r"MLRELEASE_[A-Z_]*[A-Z]", path.read_text(encoding="utf-8")))
+    assert {"MLRELEASE_FEED_TOKEN", "MLRELEASE_BASE_IMAGE"} <= in_source
+    page = (DOCS / "reference" / "environment.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(MLRELEASE_[A-Z_]+)` \|", page, flags=re.MULTILINE))
+    assert sorted(in_source - rows) == [], "document these in docs/reference/environment.md"
+    assert sorted(rows - in_source) == [], "the code no longer reads these"
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    assert "reference/environment" in index

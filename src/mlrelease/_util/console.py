@@ -13,6 +13,25 @@ from mlrelease._util.redact import redact
 from mlrelease.errors import Problem
 
 
+def counted(n: int, noun: str, plural: str = "") -> str:
+    """``counted(1, "package")`` -> "1 package", ``counted(2, "package")`` -> "2 packages"."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def colour_wanted(stream: object = None) -> bool:
+    """Whether a tool we run may print colour codes: never with ``NO_COLOR`` set (no-color.org),
+    always with ``FORCE_COLOR``, else only onto a terminal (not into a pipe or a CI log file)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream if stream is not None else sys.stdout, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
 def on_github_actions() -> bool:
     return os.environ.get("GITHUB_ACTIONS") == "true"
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from packaging.requirements import InvalidRequirement, Requirement
 
 from mlrelease._util.git import Repo
+from mlrelease._util.pyenv import inactive_shim
 from mlrelease.auth.feed import TOKEN_ENV
 from mlrelease.auth.registry import PASSWORD_ENV, is_acr
 from mlrelease.errors import ConfigError, ToolError
@@ -61,14 +62,7 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
     wanted = list(pythons) or matrix_pythons(project)
     missing = [v for v in wanted if v not in available_pythons()]
     for version in missing:
-        findings.append(
-            Finding(
-                "error" if in_ci else "warning",
-                f"python{version} (test matrix) is not on PATH",
-                "install it (uv python install, pyenv, actions/setup-python) or narrow "
-                "tool.mlrelease.python",
-            )
-        )
+        findings.append(_missing_python(version, "error" if in_ci else "warning"))
     if shutil.which("nox") is None:
         findings.append(
             Finding(
@@ -99,6 +93,30 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
             )
         )
     return findings
+
+
+def _missing_python(version: str, level: str) -> Finding:
+    """python3.X of the test matrix does not run: absent, or a pyenv shim of an unselected one."""
+    shim = inactive_shim(f"python{version}")
+    if shim is None:
+        return Finding(
+            level,
+            f"python{version} (test matrix) is not on PATH",
+            "install it (uv python install, pyenv, actions/setup-python) or narrow "
+            "tool.mlrelease.python",
+        )
+    installed = (
+        f"installed: {', '.join(shim.installed)}" if shim.installed else "no version installs it"
+    )
+    return Finding(
+        level,
+        f"python{version} (test matrix) on PATH is a pyenv shim for a version that is not "
+        f"selected ({shim.shim}; {installed}; selected: {shim.current or 'unknown'})",
+        shim.hint()
+        if shim.installed
+        else f"pyenv install {version}, then select it (pyenv local), or narrow "
+        "tool.mlrelease.python",
+    )
 
 
 def stage_tool_findings(project: Project) -> list[Finding]:

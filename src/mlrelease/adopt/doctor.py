@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlrelease._util.console import counted
 from mlrelease._util.git import Repo
 from mlrelease._util.uvtool import broken_uv_on_path, find_uv
 from mlrelease.adopt.callers import (
@@ -106,7 +107,7 @@ def _check_git(root: Path, report: Report, release_branches: tuple[str, ...]) ->
         report.add(
             "git",
             "warning",
-            f"{count} uncommitted change(s)",
+            f"{counted(count, 'uncommitted change')}",
             "commit them before mlrelease release",
         )
     code, url = _git(root, "remote", "get-url", "origin")
@@ -245,5 +246,6 @@ def render(report: Report) -> list[str]:
     failed = [c for c in report.checks if c.level == "error"]
     warned = [c for c in report.checks if c.level == "warning"]
     lines.append("")
-    lines.append(f"{len(failed)} error(s), {len(warned)} warning(s); nothing was changed")
+    errors, warnings = counted(len(failed), "error"), counted(len(warned), "warning")
+    lines.append(f"{errors}, {warnings}; nothing was changed")
     return lines

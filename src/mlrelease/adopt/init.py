@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mlrelease import __version__
+from mlrelease._util.console import counted
 from mlrelease._util.runner import run
 from mlrelease.adopt.detect import Detected, _ruff_command, detect
 from mlrelease.adopt.table import (
@@ -435,10 +436,10 @@ def _explain_lint(found: Detected) -> list[str]:
             'fails on old code, set lint.fail-on = "new"'
         )
     elif lint_fail_on_new(found):
-        unformatted = f", {debt.unformatted} unformatted file(s)" if fmt else ""
+        unformatted = f", {counted(debt.unformatted, 'unformatted file')}" if fmt else ""
         base = found.branch.base if found.branch else "origin/main"
         line = (
-            f"lint: {debt.findings} existing ruff finding(s){unformatted}: "
+            f"lint: {counted(debt.findings, 'existing ruff finding')}{unformatted}: "
             f'lint.fail-on = "new" against {base} (only changed lines fail; set "all" when clean)'
         )
     else:

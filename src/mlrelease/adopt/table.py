@@ -13,6 +13,7 @@ from typing import Any
 
 import tomlkit
 
+from mlrelease._util.console import counted
 from mlrelease.adopt.detect import Detected
 from mlrelease.config.model import DEFAULT_TOOLS
 from mlrelease.errors import EnvironmentProblem
@@ -42,7 +43,8 @@ def lint_format_decision(found: Detected) -> tuple[bool, str]:
         return True, f"ruff format --check runs (formatting not checked: {debt.reason})"
     if debt.unformatted:
         return False, (
-            f"no formatter configured and {debt.unformatted} file(s) are not ruff-formatted: "
+            f"no formatter configured and {counted(debt.unformatted, 'file')} "
+            f"{'is' if debt.unformatted == 1 else 'are'} not ruff-formatted: "
             "ruff format --check is off (set lint.format = true after `ruff format`)"
         )
     return True, "no formatter configured and the code is ruff-formatted: ruff format --check runs"
@@ -63,10 +65,9 @@ def _lint_table(found: Detected) -> Any:
         lint.add(tomlkit.comment(why[:1].upper() + why[1:] + "."))
         lint.add("format", False)
     if lint_fail_on_new(found):
-        unformatted = f" and {debt.unformatted} unformatted file(s)" if fmt else ""
-        lint.add(
-            tomlkit.comment(f"The existing code has {debt.findings} ruff finding(s){unformatted}:")
-        )
+        unformatted = f" and {counted(debt.unformatted, 'unformatted file')}" if fmt else ""
+        findings = counted(debt.findings, "ruff finding")
+        lint.add(tomlkit.comment(f"The existing code has {findings}{unformatted}:"))
         lint.add(tomlkit.comment('only lines changed against `base` fail. Set "all" once clean.'))
         lint.add("fail-on", "new")
         if found.branch and found.branch.base != "origin/main":
@@ -88,7 +89,7 @@ def _version_table(found: Detected) -> Any:
     if found.tags.format and found.tags.format != "v{version}":
         version.add(
             tomlkit.comment(
-                f"The existing tags look like {found.tags.example} ({found.tags.count} tags)."
+                f"The existing tags look like {found.tags.example} ({counted(found.tags.count, 'tag')})."
             )
         )
         version.add("tag-format", found.tags.format)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from mlrelease._util import console
 from mlrelease.adopt.callers import AUDIENCE, ISSUER
 from mlrelease.adopt.doctor import diagnose, render
-from mlrelease.adopt.init import explain, plan_init, unified_diff
+from mlrelease.adopt.init import InitPlan, explain, plan_init, unified_diff
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK, EnvironmentProblem
 
 
@@ -24,6 +26,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         dockerfile=args.dockerfile,
         workflows_repo=getattr(args, "workflows_repo", None),
     )
+    if getattr(args, "json", False):
+        return _init_json(root, plan, dry_run=args.dry_run)
     for line in explain(plan.detected):
         console.out(f"  {line}")
     for line in plan.skipped:
@@ -34,15 +38,48 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.dry_run:
         for change in plan.pending:
             console.out(unified_diff(change).rstrip("\n"))
-        console.out(f"dry run: {len(plan.pending)} file(s) would change; nothing was written")
+        files = console.counted(len(plan.pending), "file")
+        console.out(f"dry run: {files} would change; nothing was written")
         return EXIT_OK
+    _write_changes(root, plan)
+    console.out("next: mlrelease check, then nox -t check")
+    return EXIT_OK
+
+
+def _write_changes(root: Path, plan: InitPlan) -> None:
     for change in plan.pending:
         path = root / change.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(change.new, encoding="utf-8")
         verb = "created" if change.old is None else "updated"
         console.out(f"{verb} {change.path}: {change.why}")
-    console.out("next: mlrelease check, then nox -t check")
+
+
+def _init_json(root: Path, plan: InitPlan, *, dry_run: bool) -> int:
+    """``init --json``: what was detected and each change, written unless ``dry_run``."""
+    changes: list[dict[str, str]] = []
+    for change in plan.pending:
+        entry = {
+            "path": change.path,
+            "action": "create" if change.old is None else "update",
+            "why": change.why,
+        }
+        if dry_run:
+            entry["diff"] = unified_diff(change)
+        changes.append(entry)
+    if not dry_run:
+        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON
+            _write_changes(root, plan)
+    data = {
+        "ok": True,
+        "dry-run": dry_run,
+        "root": str(root),
+        "detected": explain(plan.detected),
+        "notes": list(plan.skipped),
+        "changes": changes,
+        "written": not dry_run and bool(changes),
+    }
+    console.out(json.dumps(data, indent=2))
     return EXIT_OK
 
 

@@ -19,12 +19,18 @@ def cmd_check(args: argparse.Namespace) -> int:
     from mlrelease.adopt.checks import environment_findings
 
     findings = environment_findings(project_dir(args), getattr(args, "python", ()))
-    failed = False
+    failed = any(f.level == "error" for f in findings)
+    if getattr(args, "json", False):
+        data = {
+            "ok": not failed,
+            "findings": [{"level": f.level, "what": f.what, "hint": f.hint} for f in findings],
+        }
+        console.out(json.dumps(data, indent=2))
+        return EXIT_FAILURE if failed else EXIT_OK
     for f in findings:
         if f.level == "ok":
             console.out(f"ok: {f.what}")
         else:
-            failed |= f.level == "error"
             console.out(f"{f.level}: {f.what}" + (f" (hint: {f.hint})" if f.hint else ""))
             if f.level == "error":
                 console.annotate_error(f"{f.what} ({f.hint})")
@@ -53,7 +59,10 @@ def cmd_matrix(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from mlrelease.config.schema import tool_schema
+    from mlrelease.config.schema import schemastore_text, tool_schema
 
-    console.out(json.dumps(tool_schema(), indent=2))
+    if getattr(args, "schemastore", False):
+        console.out(schemastore_text().rstrip("\n"))
+    else:
+        console.out(json.dumps(tool_schema(), indent=2))
     return EXIT_OK

@@ -15,6 +15,13 @@ from mlrelease import __version__
 
 Handler = Callable[[argparse.Namespace], int]
 
+# The published documentation ([project.urls] Documentation in pyproject.toml; a test holds the
+# two equal). Not docs/index.md: an installed wheel has no docs directory.
+DOCS_URL = "https://mlrelease.invalid/docs"
+# The stages `plan --stage` selects (mlrelease.preview.STAGES, held equal by a test; not imported
+# here so `--help` stays light).
+PLAN_STAGES = ("lint", "tests", "docs", "build", "release", "wheels", "images")
+
 
 def _path(text: str) -> os.PathLike[str]:
     """A path argument; pathlib is imported only when one is given (``--help`` stays light)."""
@@ -63,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mlrelease",
         description="Lint, test, document, version and publish ML Python packages from one "
         "[tool.mlrelease] table.",
-        epilog="Exit codes: 0 ok, 1 failure, 2 configuration error. Docs: docs/index.md",
+        epilog=f"Exit codes: 0 ok, 1 failure, 2 configuration or usage error. Docs: {DOCS_URL}",
     )
     parser.add_argument("--version", action="version", version=f"mlrelease {__version__}")
     parser.add_argument(
@@ -87,7 +94,62 @@ def build_parser() -> argparse.ArgumentParser:
     _add_release_commands(sub)
     _add_publish_commands(sub)
     _add_adoption_commands(sub)
+    _add_output_options(parser)
     return parser
+
+
+def _stage_list(text: str) -> list[str]:
+    """``--stage lint,docs`` (and repeated ``--stage``): known stage names, else a usage error."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in PLAN_STAGES]
+    if bad or not names:
+        what = f"unknown stage {', '.join(repr(b) for b in bad)}" if bad else "no stage named"
+        raise argparse.ArgumentTypeError(f"{what} (choose from {', '.join(PLAN_STAGES)})")
+    return names
+
+
+def _release_version(text: str) -> str:
+    """``--as X.Y.Z``: a version mlrelease can release, else a usage error (exit 2)."""
+    from mlrelease.versioning.versions import normalize_version, semver_of
+
+    try:
+        semver_of(text)
+        normalize_version(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{exc} (write e.g. --as 1.4.0 or --as 1.4.0rc1)"
+        ) from None
+    return text
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``-v``/``-q`` are accepted after the subcommand too (``mlrelease check -q``).
+
+    Added to every subcommand once all are defined (so commands added later get them as well);
+    their defaults are suppressed so a subcommand without them keeps the global value.
+    """
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    if sub is None:
+        return
+    for child in {id(p): p for p in sub.choices.values()}.values():
+        taken = {o for a in child._actions for o in a.option_strings}
+        if "-v" not in taken:
+            child.add_argument(
+                "-v",
+                "--verbose",
+                action="count",
+                default=argparse.SUPPRESS,
+                help="as mlrelease -v (repeat for more)",
+            )
+        if "-q" not in taken:
+            child.add_argument(
+                "-q",
+                "--quiet",
+                action="store_true",
+                default=argparse.SUPPRESS,
+                help="as mlrelease -q",
+            )
+        _add_output_options(child)
 
 
 def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -96,6 +158,7 @@ def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     )
     _add_project(p)
     _add_python_override(p)
+    _add_json(p, "the findings")
     p.set_defaults(handler=_lazy("mlrelease.cli.config:cmd_check"))
 
     p = sub.add_parser("plan", help="print the resolved configuration and what each stage would do")
@@ -103,9 +166,10 @@ def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     _add_json(p, "the plan")
     p.add_argument(
         "--stage",
-        action="append",
-        metavar="NAME",
-        help="only these stages (lint, tests, docs, build, release, wheels, images)",
+        action="extend",
+        type=_stage_list,
+        metavar="NAME[,NAME]",
+        help=f"only these stages, comma-separated or repeated ({', '.join(PLAN_STAGES)})",
     )
     p.set_defaults(handler=_lazy("mlrelease.cli.config:cmd_plan"))
 
@@ -118,6 +182,11 @@ def _add_config_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser
     p.set_defaults(handler=_lazy("mlrelease.cli.config:cmd_matrix"))
 
     p = sub.add_parser("schema", help="print the JSON schema of [tool.mlrelease]")
+    p.add_argument(
+        "--schemastore",
+        action="store_true",
+        help="in SchemaStore's form (partial-mlrelease.json, for pyproject's tool.mlrelease)",
+    )
     p.set_defaults(handler=_lazy("mlrelease.cli.config:cmd_schema"))
 
 
@@ -135,6 +204,7 @@ def _add_release_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         "--as",
         dest="as_version",
         metavar="X.Y.Z",
+        type=_release_version,
         help="release this explicit version (must be greater than the last release)",
     )
     p.add_argument("--prerelease", action="store_true", help="cut a prerelease")
@@ -226,6 +296,7 @@ def _add_adoption_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "dir", nargs="?", type=_path, default=None, help="repository (default: --project)"
     )
     p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
+    _add_json(p, "what was detected and each file's change (with --dry-run: the diffs)")
     p.add_argument("--force", action="store_true", help="overwrite existing files")
     p.add_argument("--dockerfile", action="store_true", help="also add a Dockerfile")
     p.add_argument(
@@ -265,8 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return 0
+        parser.print_help(sys.stderr)  # bare `mlrelease`: a usage error, as `publish` alone is
+        return 2
     from mlrelease._util.runner import set_verbosity
     from mlrelease.errors import ConfigError, MlreleaseError
 
@@ -277,9 +348,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
     except ConfigError as exc:
         console.problems(exc.problems, header=exc.render().splitlines()[0])
+        _json_error(args, exc)
         return exc.exit_code
     except MlreleaseError as exc:
         console.error(exc.message, hint=exc.hint)
+        _json_error(args, exc)
         return exc.exit_code
     except KeyboardInterrupt:
         console.error("interrupted")
@@ -287,6 +360,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _quiet_broken_pipe()
     return code
+
+
+def _json_error(args: argparse.Namespace, exc: Exception) -> None:
+    """Under ``--json`` a failure is a JSON object on stdout too, so a script reads one format."""
+    if getattr(args, "json", False):
+        from mlrelease.cli.json_errors import print_json_error
+
+        print_json_error(exc)
 
 
 def _quiet_broken_pipe() -> int:

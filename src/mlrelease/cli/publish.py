@@ -64,5 +64,6 @@ def cmd_sbom(args: argparse.Namespace) -> int:
     tmp = output.with_name(output.name + ".partial")
     tmp.write_bytes(data)
     tmp.replace(output)
-    echo(f"sbom: {output} ({len(doc['components'])} packages, CycloneDX {SPEC_VERSION})")
+    packages = console.counted(len(doc["components"]), "package")
+    echo(f"sbom: {output} ({packages}, CycloneDX {SPEC_VERSION})")
     return EXIT_OK

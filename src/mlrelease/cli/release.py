@@ -187,7 +187,9 @@ def cmd_lint_commits(args: argparse.Namespace) -> int:
         console.annotate_error(f"{c.where} {c.header!r}: {c.problem}", title="lint-commits")
     if failed:
         console.error(
-            f"{len(failed)} of {len(checked)} header(s) are not conventional commits the version "
+            f"{len(failed)} of {console.counted(len(checked), 'header')} "
+            f"{'is not a conventional commit' if len(failed) == 1 else 'are not conventional commits'} "
+            "the version "
             f"computation counts: they would not release ({', '.join(BUMP_TYPES)} and breaking "
             "changes do) and would not appear in the changelog",
             hint=f"reword them as {FORM}, e.g. 'feat(api): add the drift report' or "

@@ -27,6 +27,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
 from mlrelease._util.redact import looks_like_secret
+from mlrelease.config.toml_errors import describe as describe_toml_error
 from mlrelease.errors import ConfigError, Problem
 
 if sys.version_info >= (3, 11):
@@ -1083,10 +1084,15 @@ def read_pyproject(path: Path) -> dict[str, Any]:
     try:
         data: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        message, line = describe_toml_error(text, str(exc))
         raise ConfigError(
             problems=[
                 Problem(
-                    str(path), "", f"is not valid TOML: {exc}", "fix the syntax at the line shown"
+                    str(path),
+                    "",
+                    f"is not valid TOML: {message}",
+                    f"fix the syntax at line {line}, shown above" if line else "fix the syntax",
+                    line=line,
                 )
             ]
         ) from None

@@ -186,5 +186,34 @@ def tool_schema(tool_name: str = "mlrelease") -> dict[str, Any]:
     }
 
 
+SCHEMASTORE_ID = "https://json.schemastore.org/partial-mlrelease.json"
+SCHEMASTORE_FILE = "schema/partial-mlrelease.json"  # in the repository, what is submitted
+
+
+def schemastore_schema() -> dict[str, Any]:
+    """The schema in the form SchemaStore takes for a pyproject ``[tool.X]`` table.
+
+    A standalone draft-07 file, ``partial-mlrelease.json``, that SchemaStore's ``pyproject.json``
+    references for ``tool.mlrelease`` (as ``partial-black.json`` for ``tool.black``), so editors
+    (Even Better TOML / taplo, PyCharm, VS Code) complete and check the table without the
+    validate-pyproject plug-in. Written by ``mlrelease schema --schemastore``.
+    """
+    body = {k: v for k, v in tool_schema().items() if not k.startswith("$")}
+    return {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": SCHEMASTORE_ID,
+        "$comment": "tool.mlrelease table in pyproject.toml",
+        **body,
+        "title": "mlrelease",
+        "description": "[tool.mlrelease]: how mlrelease lints, tests, documents, builds, versions "
+        "and publishes an ML Python package (https://mlrelease.invalid/docs).",
+    }
+
+
+def schemastore_text() -> str:
+    """The file's exact text (what ``mlrelease schema --schemastore`` prints)."""
+    return json.dumps(schemastore_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
 def main() -> None:  # pragma: no cover - used by `mlrelease schema`
     print(json.dumps(tool_schema(), indent=2))

@@ -36,17 +36,24 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from mlrelease._util.http import basic_token
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import PublishError, ToolError
-from mlrelease.images.engines import BuildSpec, Engine, PythonInImage
-from mlrelease.images.layout import REF_ANNOTATION, LayoutImage, blob_path, normalize_platform
-from mlrelease.images.plan import LAYOUT_DIR, ImagePlan, tag_fields
+from mlrelease.images.engines import BuildSpec, Engine, PythonInImage, consumed_build_args
+from mlrelease.images.layout import (
+    REF_ANNOTATION,
+    LayoutImage,
+    blob_path,
+    normalize_platform,
+    set_created,
+)
+from mlrelease.images.plan import LAYOUT_DIR, ImagePlan, iso_time, tag_fields
 from mlrelease.project import Project, dist_files, normalize
 from mlrelease.versioning.versions import versions_equal
 from mlrelease.wheels.dist import read_metadata
 
 BUILD_REF = "build"
-# File times in every layer and the image's created time. Constant, not the commit's time: a layer
-# reused from the cache keeps the times it was made with, so a per-commit value would make the digest
-# depend on what was built before. The commit's time is in the org.opencontainers.image.created label.
+# File times in every layer. Constant, not the commit's time: a layer reused from the cache keeps the
+# times it was made with, so a per-commit value would make the digest depend on what was built
+# before. The image config's created time is then set to the commit's (layout.set_created), as the
+# org.opencontainers.image.created label says.
 LAYER_TIMESTAMP = 0
 
 
@@ -355,6 +362,12 @@ def _build_platform(
                 f"{dockerfile} does not exist (tool.mlrelease.publish.images dockerfile)"
             )
         args = (("SOURCE_DATE_EPOCH", str(plan.epoch)), ("VERSION", plan.version), *plan.build_args)
+    # Only what the Dockerfile declares (buildah warns about the rest, which it ignores anyway).
+    args, unused = consumed_build_args(dockerfile.read_text(encoding="utf-8"), args)
+    for name in sorted(set(unused) & {k for k, _ in plan.build_args}):
+        echo(
+            f"note: build-arg {name} is not declared in {dockerfile.name} (ARG {name}): not passed"
+        )
     local = f"localhost/mlrelease/{plan.name}:{tag_fields(plan.version, '0')['version']}{suffix}"
     spec = BuildSpec(
         context=context,
@@ -383,6 +396,8 @@ def _build_platform(
             hint="install qemu-user-static (on Actions: docker/setup-qemu-action), or keep RUN "
             "steps out of that platform's stages",
         ) from None
+    # Layers keep the constant file times; the image says when its commit was made.
+    set_created(layout, ref, iso_time(plan.epoch), replacing=iso_time(LAYER_TIMESTAMP))
     image = LayoutImage.read(layout, ref)
     if several and normalize_platform(image.platform or "") != normalize_platform(platform):
         raise PublishError(

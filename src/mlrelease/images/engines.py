@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,36 @@ def _parse_probe(output: str, image: str) -> PythonInImage:
         f"could not run python3 inside the base image {image}",
         hint="the built-in template needs a base image with python3 (and its venv module)",
     )
+
+
+# Build arguments every Dockerfile consumes without declaring them (Docker's predefined ARGs).
+_PROXY_ARGS = ("HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY")
+PREDEFINED_BUILD_ARGS = frozenset(_PROXY_ARGS) | {n.lower() for n in _PROXY_ARGS}
+_ARG_LINE = re.compile(r"^\s*ARG\s+(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+def declared_build_args(dockerfile: str) -> set[str]:
+    """The names a Dockerfile declares with ``ARG NAME[=default]`` (several per line allowed)."""
+    names: set[str] = set()
+    for m in _ARG_LINE.finditer(dockerfile):
+        for word in m.group(1).split():
+            name = word.split("=", 1)[0]
+            if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                names.add(name)
+    return names
+
+
+def consumed_build_args(
+    dockerfile: str, args: Sequence[tuple[str, str]]
+) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
+    """(the build arguments ``dockerfile`` declares, the names of the others).
+
+    Passing an undeclared one makes buildah warn "build args were not consumed"; it would be
+    ignored anyway.
+    """
+    known = declared_build_args(dockerfile) | PREDEFINED_BUILD_ARGS
+    used = tuple((k, v) for k, v in args if k in known)
+    return used, tuple(k for k, _ in args if k not in known)
 
 
 def _flag_pairs(flag: str, pairs: Sequence[tuple[str, str]]) -> list[str]:

@@ -189,6 +189,50 @@ def version_label(config: bytes) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def set_created(layout: Path, ref: str, created: str, *, replacing: str) -> None:
+    """Give the image ``ref`` of ``layout`` the created time ``created`` (RFC 3339).
+
+    The engines build with constant file times (reproducible layers, see
+    :data:`mlrelease.images.build.LAYER_TIMESTAMP`), which also makes the config's ``created``
+    that constant (1970). The config's ``created``, and its history entries at ``replacing``,
+    are rewritten to the commit's time; the layers are untouched, the manifest and the index entry
+    point at the new config. Same commit, same bytes: the digest stays reproducible.
+    """
+    index_path = layout / "index.json"
+    index = json.loads(index_path.read_text())
+    entries = index.get("manifests", [])
+    named = [e for e in entries if e.get("annotations", {}).get(REF_ANNOTATION) == ref]
+    entry = named[-1] if named else entries[0] if len(entries) == 1 else None
+    if entry is None:
+        return
+    manifest = json.loads(blob_path(layout, entry["digest"]).read_bytes())
+    if "config" not in manifest:
+        return
+    config = json.loads(blob_path(layout, manifest["config"]["digest"]).read_bytes())
+    config["created"] = created
+    for step in config.get("history", []):
+        if step.get("created") == replacing:
+            step["created"] = created
+    new_config = json.dumps(config, separators=(",", ":")).encode()
+    manifest["config"] = {
+        **manifest["config"],
+        "digest": _write_blob(layout, new_config),
+        "size": len(new_config),
+    }
+    new_manifest = json.dumps(manifest, separators=(",", ":")).encode()
+    entry["digest"] = _write_blob(layout, new_manifest)
+    entry["size"] = len(new_manifest)
+    index_path.write_text(json.dumps(index))
+
+
+def _write_blob(layout: Path, data: bytes) -> str:
+    digest = sha256_digest(data)
+    path = blob_path(layout, digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return digest
+
+
 def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 

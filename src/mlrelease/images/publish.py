@@ -55,7 +55,7 @@ class ImageOutcome:
     digest_state: str = "planned"  # planned | pushed | present
     tags: dict[str, str] = field(default_factory=dict)  # tag -> planned|pushed|present
     platforms: dict[str, str] = field(default_factory=dict)  # platform -> manifest digest
-    sbom: dict[str, str] = field(default_factory=dict)  # file, digest, state, referrers | note
+    sbom: dict[str, Any] = field(default_factory=dict)  # file, digest, state, referrers | note
 
     @property
     def changed(self) -> bool:

@@ -38,6 +38,7 @@ from urllib.parse import quote
 from packaging.requirements import InvalidRequirement, Requirement
 
 from mlrelease import __version__
+from mlrelease._util.console import counted
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import PublishError, ToolError
 from mlrelease.images.build import _pip, release_wheel
@@ -334,7 +335,7 @@ def attach_image_sbom(
     requirements: list[Path],
     dist: Path,
     sources: tuple[str, ...] = (),
-) -> dict[str, str]:
+) -> dict[str, Any]:
     """Write the image's SBOM to ``.mlrelease/sbom/`` and attach it to the image's digest."""
 
     wheel, pins, note = image_packages(project, plan, requirements, dist)
@@ -353,13 +354,15 @@ def attach_image_sbom(
     pushed = push_by_digest(target, art, sources)
     listed = target.attach_referrer(art, image, referrer_descriptor(art, created))
     state = "pushed" if pushed or listed.endswith("(added)") else "present"
-    echo(f"sbom: {len(doc['components'])} packages, {target.label}@{art.digest} ({state})")
+    echo(
+        f"sbom: {counted(len(doc['components']), 'package')}, {target.label}@{art.digest} ({state})"
+    )
     return {
         "file": str(out),
         "digest": art.digest,
         "state": state,
         "referrers": listed,
-        "components": str(len(doc["components"])),
+        "components": len(doc["components"]),
     }
 
 

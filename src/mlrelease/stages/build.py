@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from mlrelease._util.console import colour_wanted
 from mlrelease._util.git import source_date_epoch
 from mlrelease._util.uvtool import find_uv
 from mlrelease.project import Project
@@ -100,9 +101,15 @@ def clean_outdir(project: Project) -> list[Path]:
 
 
 def expand(argv: tuple[str, ...], project: Project) -> list[str]:
-    """Replace the dist-file placeholders with the files the build wrote."""
+    """Replace the dist-file placeholders with the files the build wrote.
+
+    twine forces colour codes even into a pipe and ignores ``NO_COLOR``: unless colour is wanted
+    (:func:`mlrelease._util.console.colour_wanted`), it gets ``--no-color``.
+    """
     files = dist_files(project)
     out: list[str] = []
+    if argv[:1] == ("twine",) and "--no-color" not in argv and not colour_wanted():
+        argv = ("twine", "--no-color", *argv[1:])
     for arg in argv:
         if arg == DIST_FILES:
             out += [str(p.relative_to(project.root)) for p in files]

@@ -218,8 +218,9 @@ def check_new(root: Path, base: str, paths: Sequence[str], *, check: bool, fmt: 
             sys.stdout.write(_format_finding(item, root) + "\n")
         old = len(findings) - len(fresh)
         echo(
-            f"ruff: {len(fresh)} finding(s) in lines changed against {base}; "
-            f"{old} older finding(s) in unchanged lines not counted (lint.fail-on = 'new')"
+            f"ruff: {console.counted(len(fresh), 'finding')} in lines changed against {base}; "
+            f"{console.counted(old, 'older finding')} in unchanged lines not counted "
+            "(lint.fail-on = 'new')"
         )
         failures += len(fresh)
     if fmt:

@@ -8,6 +8,11 @@
 # package, a small layer that is all a code-only change rebuilds); the final stage is the base
 # image plus those two directories, run as a non-root user, with a build-time import check.
 ARG BASE_IMAGE=python:3.12-slim
+# Set by the engine for --platform; declared (one per line) so buildah has no "build args were not
+# consumed" warning. Global scope: no RUN sees them, so they change no layer.
+ARG TARGETPLATFORM
+ARG TARGETOS
+ARG TARGETARCH
 
 FROM ${BASE_IMAGE} AS build
 # SOURCE_DATE_EPOCH makes pip write hash-based .pyc files (no time in them), so two builds give

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlrelease._util.console import counted
 from mlrelease._util.git import Repo
 from mlrelease.errors import EnvironmentProblem
 from mlrelease.project import load_project
@@ -165,5 +166,5 @@ def lint(root: Path, *, title: str | None, rev: str | None) -> tuple[list[Checke
     if rev is not None:
         commits = commits_in(root, rev)
         checked += [check_header(sha[:8], message) for sha, message in commits]
-        what.append(f"{len(commits)} commit(s) in {rev}")
+        what.append(f"{counted(len(commits), 'commit')} in {rev}")
     return checked, " and ".join(what)

@@ -67,7 +67,7 @@ def preflight(project: Project, paths: list[Path], max_bytes: int) -> list[DistF
 
     release = release_version_at_head(project)
     if release is None:
-        raise PublishError("no release tag points at HEAD: " + NO_TAG_HINT, hint=NO_TAG_HINT)
+        raise PublishError("no release tag points at HEAD: nothing to publish", hint=NO_TAG_HINT)
     refusals: list[Refusal] = []
     passed: list[DistFile] = []
     for path in paths:

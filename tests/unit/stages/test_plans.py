@@ -248,7 +248,10 @@ def test_build_plan_reproducible_outside_git_says_so(tmp_path: Path) -> None:
     assert any("not reproducible" in n for n in plan.notes)
 
 
-def test_build_plan_wheel_only_into_custom_outdir(tmp_path: Path) -> None:
+def test_build_plan_wheel_only_into_custom_outdir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")  # twine then gets --no-color (test_twine_colour.py)
     table = """
     [tool.mlrelease.build]
     sdist = false
@@ -263,6 +266,7 @@ def test_build_plan_wheel_only_into_custom_outdir(tmp_path: Path) -> None:
         (out / name).write_text("x", encoding="utf-8")
     assert expand(plan.commands[1].argv, project) == [
         "twine",
+        "--no-color",
         "check",
         "--strict",
         "out/dist/tiny_pkg-1.0.0-py3-none-any.whl",

@@ -59,7 +59,7 @@ def test_a_non_conventional_title_fails_and_says_why(
     assert f"FAIL PR title {title!r}" in captured.out
     assert says in captured.out
     assert "would not release and would not appear in the changelog" in captured.out
-    assert "1 of 1 header(s) are not conventional commits" in captured.err
+    assert "1 of 1 header is not a conventional commit" in captured.err
     assert "Traceback" not in captured.err
 
 
@@ -135,7 +135,7 @@ def test_without_arguments_the_commits_since_the_last_release_are_checked(
     _git(repo, "reset", "-q", "--hard", "HEAD~2")  # only "fix: a typo" after v0.1.0
     assert main(["lint-commits", "-C", str(repo)]) == 0
     out = capsys.readouterr().out
-    assert "checked 1 commit(s) in v0.1.0..HEAD" in out
+    assert "checked 1 commit in v0.1.0..HEAD" in out
     assert "a patch release" in out
 
 

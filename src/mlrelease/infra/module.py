@@ -219,19 +219,19 @@ locals {
   registry_modes = { for k, g in local.registry_grants : k => try(var.container_registries[g.registry].mode, "rbac") }
 }
 
-# RBAC mode: AcrPush on the registry (push and pull on every repository in it).
+# RBAC mode: AcrPush on the registry (push and pull on every repository in it), once per identity.
 resource "azurerm_role_assignment" "acr_push" {
-  for_each = { for k, g in local.registry_grants : k => g if local.registry_modes[k] == "rbac" }
+  for_each = { for k, g in local.registry_grants : "${local.identity_keys[g.repository]}|${g.registry}" => g... if local.registry_modes[k] == "rbac" }
 
-  scope = try(var.container_registries[each.value.registry].id, "")
+  scope = try(var.container_registries[each.value[0].registry].id, "")
   role_definition_name = "AcrPush"
-  principal_id = local.identities[each.value.repository].principal_id
+  principal_id = local.identities[each.value[0].repository].principal_id
   principal_type = "ServicePrincipal"
   skip_service_principal_aad_check = true
 
   lifecycle {
     precondition {
-      condition = contains(keys(var.container_registries), each.value.registry)
+      condition = contains(keys(var.container_registries), each.value[0].registry)
       error_message = "A repository pushes images to a registry that container_registries does not list: add its login server with the registry's resource ID."
     }
   }
@@ -255,6 +255,9 @@ _DEVOPS = """
 locals {
   feeds = { for k, r in var.repositories : k => r.feed if r.feed != null }
   feed_projects = toset([for f in values(local.feeds) : f.project if f.project != null])
+  # Repositories that share an existing identity share its entitlement and feed roles.
+  feed_identities = { for k, f in local.feeds : local.identity_keys[k] => k... }
+  feed_grants = { for k, f in local.feeds : "${local.identity_keys[k]}|${coalesce(f.project, "-")}|${f.name}" => k... }
 }
 
 data "azuredevops_project" "feed" {
@@ -272,27 +275,27 @@ data "azuredevops_feed" "feed" {
 
 # The identity becomes a user of the organization (Basic access), then the feed's contributor.
 resource "azuredevops_service_principal_entitlement" "github" {
-  for_each = local.feeds
+  for_each = local.feed_identities
 
   origin = "AAD"
-  origin_id = local.identities[each.key].principal_id
+  origin_id = local.identities[each.value[0]].principal_id
   account_license_type = "express"
-
-  lifecycle {
-    precondition {
-      condition = each.value.organization == var.azure_devops_organization
-      error_message = "A repository's feed is in another Azure DevOps organization than azure_devops_organization: one module serves one organization."
-    }
-  }
 }
 
 resource "azuredevops_feed_permission" "github" {
-  for_each = local.feeds
+  for_each = local.feed_grants
 
-  feed_id = data.azuredevops_feed.feed[each.key].id
-  project_id = each.value.project == null ? null : data.azuredevops_project.feed[each.value.project].id
+  feed_id = data.azuredevops_feed.feed[each.value[0]].id
+  project_id = local.feeds[each.value[0]].project == null ? null : data.azuredevops_project.feed[local.feeds[each.value[0]].project].id
   role = "contributor"
-  identity_descriptor = azuredevops_service_principal_entitlement.github[each.key].descriptor
+  identity_descriptor = azuredevops_service_principal_entitlement.github[local.identity_keys[each.value[0]]].descriptor
+
+  lifecycle {
+    precondition {
+      condition = local.feeds[each.value[0]].organization == var.azure_devops_organization
+      error_message = "A repository's feed is in another Azure DevOps organization than azure_devops_organization: one module serves one organization."
+    }
+  }
 }
 """
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from mlrelease import __version__
 from mlrelease.adopt.callers import Check
-from mlrelease.errors import ConfigError, MlreleaseError
+from mlrelease.errors import MlreleaseError
 from mlrelease.infra.plan import InfraError, InfraPlan, origin_repository, plan_infra
 from mlrelease.project import load_project
 
@@ -150,7 +150,7 @@ def module_findings(root: Path) -> list[Check]:
         return []
     try:
         project = load_project(root)
-    except ConfigError:
+    except MlreleaseError:
         return []  # reported by the configuration check
     findings: list[Check] = []
     for directory in modules:

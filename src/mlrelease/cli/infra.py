@@ -18,7 +18,10 @@ from mlrelease.project import load_project
 def _notes(plan: InfraPlan) -> None:
     for note in plan.notes:
         text = f"{note.level}: {note.what}" + (f" (hint: {note.hint})" if note.hint else "")
-        console.error(text) if note.level == "error" else console.out(text)
+        if note.level == "error":
+            console.error(text)
+        else:
+            console.out(text)
 
 
 def cmd_infra_terraform(args: argparse.Namespace) -> int:

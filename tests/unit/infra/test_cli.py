@@ -219,3 +219,29 @@ def test_no_module_no_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     root = make_repo(tmp_path / "repo")
     _, out, _ = run(capsys, "check", "-C", str(root))
     assert "Terraform" not in out
+
+
+def test_a_module_for_another_repository_is_not_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_repo(tmp_path / "repo")
+    args = ("infra", "terraform", "-C", str(root), "--repository", "contoso/other")
+    assert run(capsys, *args)[0] == 0
+    with (root / "pyproject.toml").open("a") as fh:
+        fh.write('[tool.mlrelease.version]\nrelease-branches = ["main", "next"]\n')
+    _, out, _ = run(capsys, "check", "-C", str(root))
+    assert "generated for contoso/other, not this repository (contoso/ml-drift)" in out
+    assert "out of date" not in out
+
+
+def test_stale_fix_names_the_repository_when_origin_is_not_github(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_repo(tmp_path / "repo", origin="/srv/git/ml-drift.git")
+    args = ("infra", "terraform", "-C", str(root), "--repository", "contoso/ml-drift")
+    assert run(capsys, *args)[0] == 0
+    with (root / "pyproject.toml").open("a") as fh:
+        fh.write('[tool.mlrelease.version]\nrelease-branches = ["main", "next"]\n')
+    _, out, _ = run(capsys, "check", "-C", str(root))
+    assert "new subject repo:contoso/ml-drift:ref:refs/heads/next" in out
+    assert "mlrelease infra terraform --repository contoso/ml-drift --output infra/azure" in out

@@ -36,7 +36,7 @@ def cmd_infra_terraform(args: argparse.Namespace) -> int:
         return EXIT_OK
     files = render_module(plan)
     output = args.output if args.output is not None else project.root / DEFAULT_OUTPUT
-    written = write_module(output, plan, files, force=args.force)
+    written = write_module(output, plan, files, force=args.force, root=project.root)
     if args.json:
         data: dict[str, Any] = {
             "repository": plan.entry.repository,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,19 @@ def _read_manifest(directory: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _check_directory(directory: Path) -> None:
+def _where_the_user_is(root: Path) -> set[Path]:
+    """The project root, the working directory and their ancestors: links there are the user's
+    own setup (e.g. /var -> /private/var), not a redirection of the output."""
+    here = {root.absolute(), Path.cwd()}
+    return {q for p in here for q in (p, *p.parents)}
+
+
+def _check_directory(directory: Path, root: Path) -> None:
+    trusted = _where_the_user_is(root)
+    directory = directory.absolute()
     for part in [directory, *directory.parents]:
+        if part in trusted:
+            break
         if part.is_symlink():
             raise InfraError(
                 f"{directory}: {part} is a symbolic link: the module is not written through it",
@@ -76,11 +88,11 @@ def _check_directory(directory: Path) -> None:
 
 
 def write_module(
-    directory: Path, plan: InfraPlan, files: dict[str, str], *, force: bool
+    directory: Path, plan: InfraPlan, files: dict[str, str], *, force: bool, root: Path
 ) -> list[Written]:
     """Write ``files`` and the manifest into ``directory``; refuse to replace a file mlrelease did
     not write (or one edited since) unless ``force``. Checks everything before writing anything."""
-    _check_directory(directory)
+    _check_directory(directory, root)
     everything = {**files, MANIFEST: manifest(plan, files)}
     previous = _read_manifest(directory) or {}
     files_seen = previous.get("files")
@@ -121,11 +133,19 @@ def write_module(
     for name, text in everything.items():
         path = directory / name
         if actions[name] != "unchanged":
-            tmp = directory / f".{name}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.")  # O_EXCL: no link
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            Path(tmp).chmod(0o666 & ~_umask())  # what a plain open() would have made
+            Path(tmp).replace(path)
         written.append(Written(path, actions[name]))
     return written
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def find_modules(root: Path) -> list[Path]:

@@ -123,8 +123,8 @@ def write_module(
         actions[name] = "updated"
     if foreign:
         raise InfraError(
-            f"{directory}: {', '.join(sorted(foreign))} differ(s) from what mlrelease would write and "
-            "were not written by it (or were edited since): nothing was written",
+            f"{directory}: would replace {', '.join(sorted(foreign))}, not written by mlrelease "
+            "(or edited since): nothing was written",
             hint="move your changes elsewhere (e.g. an override.tf), or run again with --force to "
             "overwrite",
         )

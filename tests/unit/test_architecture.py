@@ -36,6 +36,18 @@ ALLOWED: dict[str, set[str]] = {
         "_util",
         "errors",
     },
+    "infra": {
+        "adopt",
+        "images",
+        "wheels",
+        "versioning",
+        "stages",
+        "project",
+        "auth",
+        "config",
+        "_util",
+        "errors",
+    },
     "preview": {
         "adopt",
         "images",
@@ -48,6 +60,7 @@ ALLOWED: dict[str, set[str]] = {
         "errors",
     },
     "cli": {
+        "infra",
         "preview",
         "adopt",
         "images",

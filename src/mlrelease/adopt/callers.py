@@ -1,7 +1,7 @@
 """What a repository's caller workflows call, with which permissions, and the OpenID Connect
 subjects (``sub`` claims) their Azure logins present to Microsoft Entra ID.
 
-Read-only; used by ``mlrelease doctor``. GitHub's subject formats: ``repo:<owner>/<repo>:ref:refs/
+Read-only; used by ``mlrelease doctor`` and ``mlrelease infra terraform``. GitHub's subject formats: ``repo:<owner>/<repo>:ref:refs/
 heads/<branch>``, ``…:ref:refs/tags/<tag>``, ``…:environment:<name>`` (a job with an environment
 presents that instead of the ref) and ``…:pull_request``. Classic federated credentials match the
 subject exactly: no wildcards.
@@ -139,13 +139,43 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+def tag_glob(tag_format: str) -> str:
+    """The tag pattern of ``version.tag-format`` (``v{version}`` -> ``v*``)."""
+    return tag_format.replace("{version}", "*")
+
+
+def azure_subjects(
+    root: Path,
+    repo: str,
+    release_branches: tuple[str, ...],
+    *,
+    prerelease_branches: tuple[str, ...] = (),
+    tag_format: str = "v{version}",
+) -> tuple[list[Subject], list[Check]]:
+    """The subjects of ``root``'s caller workflows: the one list ``doctor`` prints and
+    ``mlrelease infra terraform`` federates, so the two cannot disagree."""
+    return derive_subjects(
+        repo,
+        caller_jobs(root),
+        release_branches,
+        prerelease_branches=prerelease_branches,
+        tag_format=tag_format,
+    )
+
+
 def derive_subjects(
-    repo: str, jobs: list[CallerJob], release_branches: tuple[str, ...]
+    repo: str,
+    jobs: list[CallerJob],
+    release_branches: tuple[str, ...],
+    *,
+    prerelease_branches: tuple[str, ...] = (),
+    tag_format: str = "v{version}",
 ) -> tuple[list[Subject], list[Check]]:
     """The ``sub`` claims GitHub will send for the jobs that log in to Azure."""
     subjects: list[Subject] = []
     checks: list[Check] = []
     azure = [j for j in jobs if j.uses in AZURE_WORKFLOWS]
+    tags_glob = tag_glob(tag_format)
 
     def add(subject: str, when: str) -> None:
         if all(s.subject != subject for s in subjects):
@@ -156,6 +186,10 @@ def derive_subjects(
             if any(ch in branch for ch in "*?["):
                 continue
             add(f"repo:{repo}:ref:refs/heads/{branch}", f"a push to {branch} (release branch)")
+        for branch in prerelease_branches:
+            if any(ch in branch for ch in "*?["):
+                continue
+            add(f"repo:{repo}:ref:refs/heads/{branch}", f"a push to {branch} (prerelease branch)")
         add(
             f"repo:{repo}:environment:release",
             "publish jobs with environment: release (recommended)",
@@ -192,10 +226,11 @@ def derive_subjects(
                     "warning",
                     f"{where}: runs on tags ({', '.join(tags)}): the subject is "
                     f"repo:{repo}:ref:refs/tags/<tag>, one per tag, and "
-                    f"repo:{repo}:ref:refs/tags/v* is not allowed as a wildcard",
+                    f"repo:{repo}:ref:refs/tags/{tags_glob} is not allowed as a wildcard",
                     "give the publish jobs an environment (with: environment: release) and "
                     f"federate repo:{repo}:environment:release, or use a flexible federated "
-                    f"identity credential matching claims['sub'] against repo:{repo}:ref:refs/tags/v*",
+                    "identity credential matching claims['sub'] against "
+                    f"repo:{repo}:ref:refs/tags/{tags_glob}",
                 )
             )
         cond = job.condition.replace('"', "'")

@@ -23,8 +23,8 @@ from mlrelease.adopt.callers import (
     CallerJob,
     Check,
     Subject,
+    azure_subjects,
     caller_jobs,
-    derive_subjects,
     github_repository,
     perm_text,
     permission_level,
@@ -217,7 +217,14 @@ def diagnose(root: Path) -> Report:
     _check_workflows(report, jobs)
     report.repository = repo
     if repo:
-        subjects, checks = derive_subjects(repo, jobs, branches)
+        version = project.config.version if project else None
+        subjects, checks = azure_subjects(
+            root,
+            repo,
+            branches,
+            prerelease_branches=tuple(version.prerelease_branches) if version else (),
+            tag_format=version.tag_format if version else "v{version}",
+        )
         report.subjects = subjects
         report.checks.extend(checks)
     return report

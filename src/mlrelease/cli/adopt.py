@@ -14,6 +14,7 @@ from mlrelease.adopt.callers import AUDIENCE, ISSUER
 from mlrelease.adopt.doctor import diagnose, render
 from mlrelease.adopt.init import InitPlan, explain, plan_init, unified_diff
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK, EnvironmentProblem
+from mlrelease.infra.output import module_findings
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -86,6 +87,7 @@ def _init_json(root: Path, plan: InitPlan, *, dry_run: bool) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     root = Path(getattr(args, "project", None) or Path()).resolve()
     report = diagnose(root)
+    report.checks.extend(module_findings(root))  # a generated Terraform module out of date
     if args.json:
         data = {
             "repository": report.repository,

@@ -16,9 +16,14 @@ from mlrelease.project import load_project, matrix
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from mlrelease.adopt.checks import environment_findings
+    from mlrelease.adopt.callers import Check
+    from mlrelease.adopt.checks import Finding, environment_findings
+    from mlrelease.infra.output import module_findings
 
-    findings = environment_findings(project_dir(args), getattr(args, "python", ()))
+    findings: list[Finding | Check] = [
+        *environment_findings(project_dir(args), getattr(args, "python", ())),
+        *module_findings(project_dir(args).resolve()),  # a generated Terraform module out of date
+    ]
     failed = any(f.level == "error" for f in findings)
     if getattr(args, "json", False):
         data = {

@@ -94,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_release_commands(sub)
     _add_publish_commands(sub)
     _add_adoption_commands(sub)
+    _add_infra_commands(sub)
     _add_output_options(parser)
     return parser
 
@@ -311,6 +312,42 @@ def _add_adoption_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
     _add_project(p)
     _add_json(p, "the findings")
     p.set_defaults(handler=_lazy("mlrelease.cli.adopt:cmd_doctor"))
+
+
+def _add_infra_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("infra", help="the Azure side of keyless publishing as code")
+    _add_project(p)
+    isub = p.add_subparsers(dest="infra", metavar="KIND")
+    q = isub.add_parser(
+        "terraform",
+        help="write a Terraform module: identity, federated credentials, registry and feed roles",
+    )
+    _add_project(q)
+    q.add_argument(
+        "--output",
+        "-o",
+        metavar="DIR",
+        type=_path,
+        default=None,
+        help="the module's directory (default: infra/azure in the project)",
+    )
+    q.add_argument(
+        "--repo-entry",
+        action="store_true",
+        help="print this repository's entry for the module's repositories map; write nothing",
+    )
+    q.add_argument(
+        "--repository",
+        metavar="OWNER/REPO",
+        default=None,
+        help="the GitHub repository (default: from the origin remote)",
+    )
+    q.add_argument(
+        "--force", action="store_true", help="overwrite files that mlrelease did not write"
+    )
+    _add_json(q, "the result")
+    q.set_defaults(handler=_lazy("mlrelease.cli.infra:cmd_infra_terraform"))
+    p.set_defaults(handler=_usage(p))
 
 
 def _lazy(target: str) -> Handler:

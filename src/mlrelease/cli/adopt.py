@@ -11,6 +11,7 @@ from mlrelease._util import console
 from mlrelease.adopt.callers import AUDIENCE, ISSUER
 from mlrelease.adopt.doctor import diagnose, render
 from mlrelease.adopt.init import explain, plan_init, unified_diff
+from mlrelease.adopt.record import init_record_change
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK, EnvironmentProblem
 
 
@@ -24,6 +25,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         dockerfile=args.dockerfile,
         workflows_repo=getattr(args, "workflows_repo", None),
     )
+    plan.changes.extend(init_record_change(plan, getattr(args, "workflows_repo", None)))
     for line in explain(plan.detected):
         console.out(f"  {line}")
     for line in plan.skipped:

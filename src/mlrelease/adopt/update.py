@@ -25,6 +25,8 @@ UPDATED = "updated"  # the file had no local edit: it is the new render
 MERGED = "merged"  # local edits and the template's change, merged cleanly
 CONFLICT = "conflict"  # the same lines changed on both sides: markers in the file
 REMOVED = "removed"  # the repository deleted the file: left deleted, no longer managed
+UNRESOLVED = "unresolved"  # markers of an earlier conflict are still in the file: left alone
+MARKER = "<<<<<<< repository"
 
 
 @dataclass(frozen=True)
@@ -53,12 +55,12 @@ class UpdatePlan:
 
     @property
     def conflicted(self) -> list[FileUpdate]:
-        return [f for f in self.files if f.status == CONFLICT]
+        return [f for f in self.files if f.status in (CONFLICT, UNRESOLVED)]
 
     @property
     def behind(self) -> bool:
         """Files to re-render, or no record yet (update writes one)."""
-        return bool(self.pending) or not self.previous.recorded
+        return bool(self.pending or self.conflicted) or not self.previous.recorded
 
     @property
     def record_changes(self) -> bool:
@@ -77,8 +79,10 @@ def plan_update(root: Path) -> UpdatePlan:
         if ours is None:
             files.append(FileUpdate(path, REMOVED, None, None))
             continue
-        renders[path] = theirs
-        if theirs in (base, ours):
+        renders[path] = base if MARKER in ours else theirs
+        if MARKER in ours:
+            files.append(FileUpdate(path, UNRESOLVED, ours, None))
+        elif theirs in (base, ours):
             files.append(FileUpdate(path, CURRENT, ours, None))
         elif ours == base:
             files.append(FileUpdate(path, UPDATED, ours, theirs))

@@ -64,7 +64,8 @@ def cmd_update(args: argparse.Namespace) -> int:
         if not plan.behind:
             console.out(f"current: the files mlrelease owns are those of mlrelease {__version__}")
             return EXIT_OK
-        paths = [f.path for f in plan.pending] or [rec.RECORD_PATH]
+        paths = list(dict.fromkeys(f.path for f in plan.pending + plan.conflicted))
+        paths = paths or [rec.RECORD_PATH]
         console.out(f"behind ({source}): mlrelease update would move to {__version__}: "
                     f"{', '.join(paths)}")  # fmt: skip
         return EXIT_FAILURE
@@ -78,11 +79,13 @@ def cmd_update(args: argparse.Namespace) -> int:
     written = apply(plan)
     elapsed = time.perf_counter() - started
     if plan.conflicted:
-        names = ", ".join(f"{f.path} ({f.conflicts})" for f in plan.conflicted)
+        names = ", ".join(
+            f"{f.path} ({f.conflicts or 'unresolved'} conflict(s))" for f in plan.conflicted
+        )
         console.error(
             f"conflicts in {names}: the repository and mlrelease {__version__} changed the same "
             "lines; both sides are in the file between <<<<<<< repository and >>>>>>> mlrelease "
-            f"{__version__}",
+            f"{__version__}, the previous render between them after |||||||",
             hint="edit the files to keep what you want, remove the markers, then commit",
         )
         return EXIT_FAILURE

@@ -11,7 +11,6 @@ from mlrelease import __version__
 from mlrelease._util import console
 from mlrelease.adopt import record as rec
 from mlrelease.adopt.init import Change, unified_diff
-from mlrelease.adopt.new import create, resolve_answers
 from mlrelease.adopt.update import CURRENT, REMOVED, apply, plan_update
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK
 
@@ -21,6 +20,8 @@ def _ask(key: str, default: str) -> str:
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from mlrelease.adopt.new import create, resolve_answers  # tomlkit: not for update's start-up
+
     flags = {
         "description": args.description,
         "python": args.python_range,

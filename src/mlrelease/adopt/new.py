@@ -308,15 +308,21 @@ def create(target: Path, a: NewAnswers) -> list[Change]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
         written.append(Change(rel, None, text, "the package"))
+    message = f"feat: {a.name}, made with mlrelease new"
+    return written + adopt_and_commit(target, a.workflows_repo, a.as_record(), message)
+
+
+def adopt_and_commit(
+    target: Path, workflows_repo: str, answers: dict[str, str], message: str
+) -> list[Change]:
+    """``git init``, what ``mlrelease init`` adds (and the record), one commit on ``main``."""
     run(["git", "init", "-q", "-b", "main"], cwd=target, quiet=True)
-    plan = plan_init(target, dockerfile=False, workflows_repo=a.workflows_repo)
-    changes = plan.pending + init_record_change(plan, a.workflows_repo, a.as_record())
+    plan = plan_init(target, dockerfile=False, workflows_repo=workflows_repo)
+    changes = plan.pending + init_record_change(plan, workflows_repo, answers)
     for change in changes:
         path = target / change.path
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(change.new, encoding="utf-8")
-        written.append(change)
     run(["git", "add", "-A"], cwd=target, quiet=True)
-    message = f"feat: {a.name}, made with mlrelease new"
     run(["git", "commit", "-q", "--no-verify", "-m", message], cwd=target, quiet=True)
-    return written
+    return changes

@@ -12,11 +12,20 @@ from mlrelease._util import console
 from mlrelease.adopt import record as rec
 from mlrelease.adopt.init import Change, unified_diff
 from mlrelease.adopt.update import CURRENT, REMOVED, apply, plan_update
-from mlrelease.errors import EXIT_FAILURE, EXIT_OK
+from mlrelease.errors import EXIT_FAILURE, EXIT_OK, ConfigError, Problem
 
 
 def _ask(key: str, default: str) -> str:
     return input(f"{key} [{default}]: ")
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(
+            [Problem("--data", "", f"{text!r} is not KEY=VALUE", "e.g. --data project_name=churn")]
+        )
+    return key.strip(), value
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -32,9 +41,23 @@ def cmd_new(args: argparse.Namespace) -> int:
         "image": args.image or None,
     }
     interactive = sys.stdin.isatty() and not args.no_input
-    answers = resolve_answers(args.name, flags, ask=_ask if interactive else None)
     base = getattr(args, "project", None) or Path()
     target = Path(args.dir or Path(base) / args.name).resolve()
+    if args.template:
+        from mlrelease.adopt.template import create_from_template
+
+        repo = resolve_answers(args.name, flags, ask=None).workflows_repo
+        data = dict(_key_value(item) for item in args.data or [])
+        written = create_from_template(
+            args.name, target, args.template, data=data, workflows_repo=repo,
+            interactive=interactive,
+        )  # fmt: skip
+        for change in written:
+            console.out(f"added {change.path}: {change.why}")
+        console.out(f"new repository {target} from {args.template} (branch main, 1 commit)")
+        console.out(f"next: cd {target} && mlrelease check && nox -t check")
+        return EXIT_OK
+    answers = resolve_answers(args.name, flags, ask=_ask if interactive else None)
     written = create(target, answers)
     for change in written:
         console.out(f"created {change.path}")

@@ -264,6 +264,18 @@ def _add_lifecycle_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
     p.add_argument(
         "--no-input", action="store_true", help="never prompt (the default without a terminal)"
     )
+    p.add_argument(
+        "--template",
+        metavar="SRC",
+        help="render this copier template (directory or git URL) instead, then adopt it as init "
+        "does (needs the template extra)",
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an answer to a question of the --template (repeat for more)",
+    )
     p.set_defaults(handler=_lazy("mlrelease.cli.lifecycle:cmd_new"))
 
     p = sub.add_parser(

@@ -16,7 +16,10 @@ from mlrelease.errors import EXIT_FAILURE, EXIT_OK, ConfigError, Problem
 
 
 def _ask(key: str, default: str) -> str:
-    return input(f"{key} [{default}]: ")
+    try:
+        return input(f"{key} [{default}]: ")
+    except EOFError:  # the terminal closed (Ctrl-D): the default
+        return ""
 
 
 def _key_value(text: str) -> tuple[str, str]:

@@ -14,10 +14,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 from mlrelease import __version__
 from mlrelease._util.runner import run
 from mlrelease.adopt import record as rec
-from mlrelease.errors import ToolError
+from mlrelease.errors import EnvironmentProblem, ToolError
 
 # What happened to one owned file.
 CURRENT = "current"  # the new render is the previous one: nothing to do
@@ -71,6 +73,12 @@ class UpdatePlan:
 def plan_update(root: Path) -> UpdatePlan:
     """Every file update would write in ``root``, computed without writing anything."""
     previous = rec.load(root) or rec.infer(root)
+    if _newer(previous.version, __version__):
+        raise EnvironmentProblem(
+            f"{rec.RECORD_PATH}: the files were rendered by mlrelease {previous.version}, newer "
+            f"than this mlrelease {__version__}: updating would move them back",
+            hint=f"upgrade mlrelease to {previous.version} or later (pip install -U mlrelease)",
+        )
     files: list[FileUpdate] = []
     renders: dict[str, str] = {}
     for path, base in sorted(previous.files.items()):
@@ -92,6 +100,13 @@ def plan_update(root: Path) -> UpdatePlan:
             files.append(FileUpdate(path, status, ours, merged, conflicts))
     record = rec.Record(__version__, dict(previous.answers), renders)
     return UpdatePlan(root, previous, record, files)
+
+
+def _newer(version: str, than: str) -> bool:
+    try:
+        return Version(version) > Version(than)
+    except InvalidVersion:
+        return False
 
 
 def merge(ours: str, base: str, theirs: str, base_version: str) -> tuple[str, int]:

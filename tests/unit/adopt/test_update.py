@@ -253,3 +253,17 @@ def test_init_writes_the_record_update_starts_from(tmp_path: Path) -> None:
     assert main(["update", "--check", "-C", str(root)]) == 0
     assert main(["init", str(root)]) == 0  # a second init leaves the record alone
     assert rec.load(root) == record
+
+
+def test_a_record_of_a_newer_mlrelease_is_not_moved_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = adopted(tmp_path, __version__)
+    files = {path: golden(__version__, path) for path in FILES}
+    (root / rec.RECORD_PATH).write_text(rec.Record("99.0.0", ANSWERS, files).text())
+    before = (root / WORKFLOW_PATH).read_text(encoding="utf-8")
+    assert main(["update", "-C", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert f"rendered by mlrelease 99.0.0, newer than this mlrelease {__version__}" in err
+    assert "upgrade mlrelease" in err
+    assert (root / WORKFLOW_PATH).read_text(encoding="utf-8") == before

@@ -147,7 +147,9 @@ def resolve_answers(
             values[key] = ask(key, str(fallback)).strip() or fallback
         else:
             values[key] = BUILTIN[key]
-    description = str(values["description"]) or f"{name}: an ML package"
+    description = str(values["description"]).strip() or f"{name}: an ML package"
+    if any(ch < " " for ch in description):
+        raise _bad("--description", "must be one line", "give one line of plain text")
     python = str(values["python"]).strip()
     m = _SPEC.match(python)
     if not m or not pythons_from_requires(python):
@@ -271,6 +273,7 @@ def package_files(a: NewAnswers) -> dict[str, str]:
         "pyproject.toml": pyproject_text(a),
         "README.md": _template("README.md.tmpl", a),
         "CHANGELOG.md": _template("CHANGELOG.md.tmpl", a),
+        ".gitignore": "__pycache__/\n*.py[cod]\n*.egg-info/\n.venv/\n.coverage\n",
         f"src/{a.module}/__init__.py": _template("init.py.tmpl", a),
         f"src/{a.module}/core.py": _template("core.py.tmpl", a),
         f"src/{a.module}/py.typed": "",

@@ -62,8 +62,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         return EXIT_OK
     answers = resolve_answers(args.name, flags, ask=_ask if interactive else None)
     written = create(target, answers)
-    for change in written:
-        console.out(f"created {change.path}")
+    for path in dict.fromkeys(change.path for change in written):
+        console.out(f"created {path}")
     console.out(
         f"new repository {target} (branch main, 1 commit): {answers.name}, import {answers.module}"
     )

@@ -68,6 +68,9 @@ def test_new_with_flags_only_is_committed_and_passes_check(
     assert ml["publish"]["images"] == [{"name": "churn-model", "registry": "contosoml.azurecr.io"}]
     for path in ("src/churn_model/__init__.py", "tests/test_core.py", "docs/conf.py", "noxfile.py"):
         assert (root / path).is_file(), path
+    ignored = (root / ".gitignore").read_text()
+    assert ignored.startswith("__pycache__/\n")
+    assert ".nox/" in ignored  # and what init adds
     assert (
         "my-org/mlrelease/.github/workflows/python-ci.yml@v2"
         in (root / ".github/workflows/mlrelease.yml").read_text()
@@ -109,6 +112,7 @@ def test_answers_come_from_the_defaults_file_then_the_prompt(
         (["new", "-x-"], None),  # argparse: an option, exit 2 too
         (["new", "class"], "'class' is not a valid package name"),
         (["new", "ok", "--python", "3.11"], "is not a Python range"),
+        (["new", "ok", "--description", "two\nlines"], "--description: must be one line"),
         (["new", "ok", "--license", "MIT or whatever"], "is not an SPDX license expression"),
         (["new", "ok", "--feed", "pypi.example.com"], "is not an upload URL"),
         (["new", "ok", "--registry", "https://x.io/ml"], "is not a registry host"),

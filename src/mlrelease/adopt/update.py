@@ -10,6 +10,7 @@ update merges from there.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,7 @@ class FileUpdate:
     before: str | None  # the file on disk
     after: str | None  # what update writes (None: nothing)
     conflicts: int = 0
+    newline: str = "\n"  # the file's line ending, kept ("\r\n" on a CRLF checkout)
 
     @property
     def changes(self) -> bool:
@@ -98,6 +100,8 @@ def plan_update(root: Path) -> UpdatePlan:
             merged, conflicts = merge(ours, base, theirs, previous.version)
             status = CONFLICT if conflicts else MERGED
             files.append(FileUpdate(path, status, ours, merged, conflicts))
+        if b"\r\n" in (root / path).read_bytes():  # compared as read: universal newlines
+            files[-1] = dataclasses.replace(files[-1], newline="\r\n")
     record = rec.Record(__version__, dict(previous.answers), renders)
     return UpdatePlan(root, previous, record, files)
 
@@ -141,7 +145,7 @@ def apply(plan: UpdatePlan) -> list[str]:
     for item in plan.pending:
         if item.after is None or not item.changes:
             continue
-        (plan.root / item.path).write_text(item.after, encoding="utf-8")
+        (plan.root / item.path).write_text(item.after, encoding="utf-8", newline=item.newline)
         written.append(item.path)
     if plan.record_changes:
         path = plan.root / rec.RECORD_PATH

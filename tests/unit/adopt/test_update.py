@@ -267,3 +267,19 @@ def test_a_record_of_a_newer_mlrelease_is_not_moved_back(
     assert f"rendered by mlrelease 99.0.0, newer than this mlrelease {__version__}" in err
     assert "upgrade mlrelease" in err
     assert (root / WORKFLOW_PATH).read_text(encoding="utf-8") == before
+
+
+def test_a_crlf_checkout_keeps_its_line_endings(tmp_path: Path) -> None:
+    """core.autocrlf on Windows: the files are CRLF, the record LF; the edits merge as usual."""
+    root = adopted(tmp_path)
+    hand_edit(root)
+    for path in FILES:
+        text = (root / path).read_text(encoding="utf-8")
+        (root / path).write_bytes(text.replace("\n", "\r\n").encode())
+    assert main(["update", "-C", str(root)]) == 0
+    raw = (root / WORKFLOW_PATH).read_bytes()
+    assert raw.count(b"\n") == raw.count(b"\r\n")
+    caller = raw.decode().replace("\r\n", "\n")
+    assert DISPATCH in caller
+    assert caller.endswith(EXTRA_JOB)
+    assert main(["update", "--check", "-C", str(root)]) == 0

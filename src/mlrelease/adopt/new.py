@@ -25,6 +25,7 @@ from string import Template
 from typing import Any
 
 import tomlkit
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mlrelease._util.runner import run
 from mlrelease.adopt.init import Change, plan_init, workflows_repo_setting
@@ -151,8 +152,13 @@ def resolve_answers(
     if any(ch < " " for ch in description):
         raise _bad("--description", "must be one line", "give one line of plain text")
     python = str(values["python"]).strip()
-    m = _SPEC.match(python)
-    if not m or not pythons_from_requires(python):
+    try:
+        SpecifierSet(python)
+    except InvalidSpecifier:
+        python_ok = False
+    else:
+        python_ok = bool(_SPEC.match(python) and pythons_from_requires(python))
+    if not python_ok:
         raise _bad(
             "--python", f"{python!r} is not a Python range this package can be tested on",
             'e.g. --python ">=3.10" (requires-python, from 3.10 on)',

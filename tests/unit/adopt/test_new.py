@@ -112,6 +112,8 @@ def test_answers_come_from_the_defaults_file_then_the_prompt(
         (["new", "-x-"], None),  # argparse: an option, exit 2 too
         (["new", "class"], "'class' is not a valid package name"),
         (["new", "ok", "--python", "3.11"], "is not a Python range"),
+        (["new", "ok", "--python", ">=3.11,<"], "is not a Python range"),
+        (["new", "ok", "--python", ">=3.99"], "is not a Python range"),
         (["new", "ok", "--description", "two\nlines"], "--description: must be one line"),
         (["new", "ok", "--license", "MIT or whatever"], "is not an SPDX license expression"),
         (["new", "ok", "--feed", "pypi.example.com"], "is not an upload URL"),

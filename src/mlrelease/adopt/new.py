@@ -30,6 +30,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from mlrelease._util.runner import run
 from mlrelease.adopt.init import Change, plan_init, workflows_repo_setting
 from mlrelease.adopt.record import init_record_change
+from mlrelease.config.model import parse_config
 from mlrelease.errors import ConfigError, EnvironmentProblem, Problem
 from mlrelease.project import pythons_from_requires
 
@@ -309,10 +310,13 @@ def git_identity(cwd: Path) -> None:
 def create(target: Path, a: NewAnswers) -> list[Change]:
     """Write the package, adopt it as init does, record the render, commit on main."""
     check_target(target)
+    files = package_files(a)
+    # The table is checked as `mlrelease check` would, before anything is written.
+    parse_config(tomllib.loads(files["pyproject.toml"])["tool"]["mlrelease"], file="mlrelease new")
     git_identity(target.parent if target.parent.is_dir() else Path.cwd())
     target.mkdir(parents=True, exist_ok=True)
     written: list[Change] = []
-    for rel, text in package_files(a).items():
+    for rel, text in files.items():
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

@@ -118,6 +118,7 @@ def test_answers_come_from_the_defaults_file_then_the_prompt(
         (["new", "ok", "--license", "MIT or whatever"], "is not an SPDX license expression"),
         (["new", "ok", "--feed", "pypi.example.com"], "is not an upload URL"),
         (["new", "ok", "--registry", "https://x.io/ml"], "is not a registry host"),
+        (["new", "ok", "--feed", "https://x.example/simple/"], "not an upload URL"),
         (["new", "ok", "--workflows-repo", "not a repo"], "is not OWNER/REPO"),
     ],
 )

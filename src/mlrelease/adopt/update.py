@@ -20,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 from mlrelease import __version__
 from mlrelease._util.runner import run
 from mlrelease.adopt import record as rec
+from mlrelease.adopt.init import workflows_repo_setting
 from mlrelease.errors import EnvironmentProblem, ToolError
 
 # What happened to one owned file.
@@ -72,9 +73,14 @@ class UpdatePlan:
         return current != self.record.text()
 
 
-def plan_update(root: Path) -> UpdatePlan:
-    """Every file update would write in ``root``, computed without writing anything."""
+def plan_update(root: Path, *, workflows_repo: str | None = None) -> UpdatePlan:
+    """Every file update would write in ``root``, computed without writing anything;
+    ``workflows_repo`` moves the callers to another workflows repository or ref."""
     previous = rec.load(root) or rec.infer(root)
+    answers = dict(previous.answers)
+    if workflows_repo:
+        repo, ref = workflows_repo_setting(workflows_repo)
+        answers["workflows-repo"] = f"{repo}@{ref}"
     if _newer(previous.version, __version__):
         raise EnvironmentProblem(
             f"{rec.RECORD_PATH}: the files were rendered by mlrelease {previous.version}, newer "
@@ -85,7 +91,7 @@ def plan_update(root: Path) -> UpdatePlan:
     renders: dict[str, str] = {}
     for path, base in sorted(previous.files.items()):
         ours = rec.read_or_none(root / path)
-        theirs = rec.render(path, previous.answers, __version__, base)
+        theirs = rec.render(path, answers, __version__, base)
         if ours is None:
             files.append(FileUpdate(path, REMOVED, None, None))
             continue
@@ -102,7 +108,7 @@ def plan_update(root: Path) -> UpdatePlan:
             files.append(FileUpdate(path, status, ours, merged, conflicts))
         if b"\r\n" in (root / path).read_bytes():  # compared as read: universal newlines
             files[-1] = dataclasses.replace(files[-1], newline="\r\n")
-    record = rec.Record(__version__, dict(previous.answers), renders)
+    record = rec.Record(__version__, answers, renders)
     return UpdatePlan(root, previous, record, files)
 
 

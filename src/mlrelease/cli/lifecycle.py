@@ -74,7 +74,7 @@ def cmd_new(args: argparse.Namespace) -> int:
 def cmd_update(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     root = Path(getattr(args, "project", None) or Path()).resolve()
-    plan = plan_update(root)
+    plan = plan_update(root, workflows_repo=args.workflows_repo)
     source = (
         f"render of mlrelease {plan.previous.version}"
         if plan.previous.recorded

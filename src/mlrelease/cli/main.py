@@ -286,6 +286,11 @@ def _add_lifecycle_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
         "--check", action="store_true", help="exit 1 when the repository is behind; change nothing"
     )
     p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
+    p.add_argument(
+        "--workflows-repo",
+        metavar="OWNER/REPO[@REF]",
+        help="move the callers to this workflows repository or ref (recorded for later updates)",
+    )
     p.set_defaults(handler=_lazy("mlrelease.cli.lifecycle:cmd_update"))
 
 

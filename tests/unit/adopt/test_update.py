@@ -283,3 +283,19 @@ def test_a_crlf_checkout_keeps_its_line_endings(tmp_path: Path) -> None:
     assert DISPATCH in caller
     assert caller.endswith(EXTRA_JOB)
     assert main(["update", "--check", "-C", str(root)]) == 0
+
+
+def test_the_fleet_moves_to_another_workflows_repository(tmp_path: Path) -> None:
+    """A platform team's mirror: the uses: lines move, the edits stay, the answer is recorded."""
+    root = adopted(tmp_path)
+    hand_edit(root)
+    assert main(["update", "-C", str(root), "--workflows-repo", "acme/ml-ci@v7"]) == 0
+    caller = (root / WORKFLOW_PATH).read_text(encoding="utf-8")
+    assert "uses: acme/ml-ci/.github/workflows/python-ci.yml@v7" in caller
+    assert "uses: acme/ml-ci/.github/workflows/release.yml@v7" in caller
+    assert "contoso/mlrelease" not in caller
+    assert caller.endswith(EXTRA_JOB)
+    record = rec.load(root)
+    assert record is not None
+    assert record.answers["workflows-repo"] == "acme/ml-ci@v7"
+    assert main(["update", "--check", "-C", str(root)]) == 0  # the next update keeps the mirror

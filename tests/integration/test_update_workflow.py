@@ -90,3 +90,30 @@ def test_the_update_workflow_pushes_a_branch_and_opens_one_pull_request(tmp_path
     lines = [r.line for r in second.log]
     assert "mlrelease update" in lines
     assert not any(line.startswith(("git push", "gh ")) for line in lines), lines
+
+
+def test_a_conflict_fails_the_job_and_pushes_nothing(tmp_path: Path) -> None:
+    root = adopted(tmp_path)
+    text = (root / WORKFLOW_PATH).read_text(encoding="utf-8")
+    clash = 'with: { mlrelease-version: "0.0.9", python-versions: "3.12" }'
+    (root / WORKFLOW_PATH).write_text(
+        text.replace('with: { mlrelease-version: "0.0.9" }', clash), encoding="utf-8"
+    )
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "feat: adopted, python-versions set on the pin's line")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(root, "push", "-q", str(remote), "main")
+    workspace = tmp_path / "workspace"
+    git(tmp_path, "clone", "-q", str(remote), str(workspace))
+
+    run = runner(tmp_path, workspace, 1)
+    run.run()
+    assert run.results["update"]["result"] == "failure"
+    [step] = [r for r in run.log if r.line == "mlrelease update"]
+    assert f"conflicts in {WORKFLOW_PATH} (1 conflict(s))" in step.output
+    assert [r.line for r in run.log] == ["mlrelease update"]  # no branch, no push, no PR
+    assert git(remote, "for-each-ref", "--format=%(refname)", "refs/heads").split() == [
+        "refs/heads/main"
+    ]

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
 CALLER = ROOT / "docs" / "examples" / "caller.yml"
-REUSABLE = ("python-ci.yml", "release.yml")
+REUSABLE = ("python-ci.yml", "release.yml", "update.yml")
 # This repository's own actions and workflows: released together, referenced by tag (see
 # .github/zizmor.yml). Everything else is third-party and pinned by commit SHA.
 FIRST_PARTY = ("./", "contoso/mlrelease/")
@@ -48,9 +48,21 @@ TRIVIAL_RUN = {
     r"^jq -e 'all\(\.\[\]; \. == \"success\" or \. == \"skipped\"\)' <<< \"\$RESULTS\"$": "all-green",
     # the notes: this version's section of the Keep a Changelog file
     r"^awk -v v=\"\$VERSION\" '[^']*' \"\$CHANGELOG\" > \"\$NOTES\"$": "changelog section",
+    # update.yml: whether `mlrelease update` changed anything, then its branch, commit and PR
+    r'^echo "changed=\$\(git status --porcelain \| wc -l\)" >> "\$GITHUB_OUTPUT"$': "update",
+    r'^git switch -C "\$BRANCH"$': "update branch",
+    r"^git add -A$": "update commit",
+    r'^git commit -m "\$TITLE"$': "update commit",
+    r'^git push --force origin "\$BRANCH"$': "update branch",
+    r'^gh pr view "\$BRANCH" > /dev/null 2>&1 \|\| gh pr create --head "\$BRANCH" '
+    r'--title "\$TITLE" --body "\$BODY"$': "update pull request",
 }
-PUSHING_JOBS = {("release.yml", "release")}
-WRITE_JOBS = {("release.yml", "release"), ("release.yml", "github-release")}
+PUSHING_JOBS = {("release.yml", "release"), ("update.yml", "update")}
+WRITE_JOBS = {
+    ("release.yml", "release"),
+    ("release.yml", "github-release"),
+    ("update.yml", "update"),
+}
 
 
 def load(path: Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ AUDIENCE = "api://AzureADTokenExchange"
 REUSABLE_PERMISSIONS: dict[str, dict[str, str]] = {
     "python-ci.yml": {"contents": "read"},
     "release.yml": {"contents": "write", "id-token": "write", "attestations": "write"},
+    "update.yml": {"contents": "write", "pull-requests": "write"},
 }
 # Reusable workflows whose jobs log in to Azure (and so present a subject).
 AZURE_WORKFLOWS = ("release.yml",)

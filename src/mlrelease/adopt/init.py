@@ -339,14 +339,19 @@ def workflows_repo_setting(value: str | None = None) -> tuple[str, str]:
 
 
 def caller_workflow(
-    branch: str = "main", workflows_repo: str | None = None, tag_format: str = "v{version}"
+    branch: str = "main",
+    workflows_repo: str | None = None,
+    tag_format: str = "v{version}",
+    *,
+    version: str = __version__,
 ) -> str:
-    """The caller workflow: pushes to ``branch`` release, tags in ``tag_format`` are verified."""
+    """The caller workflow: pushes to ``branch`` release, tags in ``tag_format`` are verified;
+    ``version`` is the mlrelease the jobs install (``mlrelease update`` renders older ones)."""
     repo, ref = workflows_repo_setting(workflows_repo)
     prefix = tag_format.split("{version}", 1)[0]
     tag_glob = f"{prefix}*" if prefix else "[0-9]*"  # v1.2.3 -> "v*"; bare 1.2.3 -> "[0-9]*"
     return CALLER_WORKFLOW.format(
-        version=__version__, branch=branch, repo=repo, ref=ref, tag_glob=tag_glob
+        version=version, branch=branch, repo=repo, ref=ref, tag_glob=tag_glob
     )
 
 

@@ -13,6 +13,7 @@ from mlrelease._util import console
 from mlrelease.adopt.callers import AUDIENCE, ISSUER
 from mlrelease.adopt.doctor import diagnose, render
 from mlrelease.adopt.init import InitPlan, explain, plan_init, unified_diff
+from mlrelease.adopt.record import init_record_change
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK, EnvironmentProblem
 from mlrelease.infra.output import module_findings
 
@@ -27,6 +28,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         dockerfile=args.dockerfile,
         workflows_repo=getattr(args, "workflows_repo", None),
     )
+    plan.changes.extend(init_record_change(plan, getattr(args, "workflows_repo", None)))
     if getattr(args, "json", False):
         return _init_json(root, plan, dry_run=args.dry_run)
     for line in explain(plan.detected):

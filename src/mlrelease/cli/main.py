@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_publish_commands(sub)
     _add_adoption_commands(sub)
     _add_infra_commands(sub)
+    _add_lifecycle_commands(sub)
     _add_output_options(parser)
     return parser
 
@@ -348,6 +349,57 @@ def _add_infra_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     _add_json(q, "the result")
     q.set_defaults(handler=_lazy("mlrelease.cli.infra:cmd_infra_terraform"))
     p.set_defaults(handler=_usage(p))
+
+
+def _add_lifecycle_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("new", help="create a new ML package repository, adopted and committed")
+    p.add_argument("name", metavar="NAME", help="the distribution name, e.g. churn-model")
+    p.add_argument("--dir", type=_path, default=None, help="where to create it (default: ./NAME)")
+    p.add_argument("--description", help="one line for [project] description")
+    p.add_argument(
+        "--python", dest="python_range", metavar="SPEC", help='requires-python (default ">=3.10")'
+    )
+    p.add_argument("--license", metavar="SPDX", help="license expression (default MIT)")
+    p.add_argument("--feed", metavar="URL", help="upload URL of the feed (default: embedded)")
+    p.add_argument("--registry", metavar="HOST", help="image registry (implies --image)")
+    p.add_argument("--image", action="store_true", help="publish an image (built-in template)")
+    p.add_argument(
+        "--workflows-repo",
+        metavar="OWNER/REPO[@REF]",
+        help="where the caller finds the reusable workflows (default: $MLRELEASE_WORKFLOWS_REPO, "
+        "else contoso/mlrelease@v1)",
+    )
+    p.add_argument(
+        "--no-input", action="store_true", help="never prompt (the default without a terminal)"
+    )
+    p.add_argument(
+        "--template",
+        metavar="SRC",
+        help="render this copier template (directory or git URL) instead, then adopt it as init "
+        "does (needs the template extra)",
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        metavar="KEY=VALUE",
+        help="an answer to a question of the --template (repeat for more)",
+    )
+    p.set_defaults(handler=_lazy("mlrelease.cli.lifecycle:cmd_new"))
+
+    p = sub.add_parser(
+        "update", help="re-render the files mlrelease owns for this version, keeping local edits"
+    )
+    _add_project(p)
+    p.add_argument(
+        "--check", action="store_true", help="exit 1 when the repository is behind; change nothing"
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
+    p.add_argument(
+        "--workflows-repo",
+        metavar="OWNER/REPO[@REF]",
+        help="move the callers to this workflows repository or ref (recorded for later updates)",
+    )
+    p.set_defaults(handler=_lazy("mlrelease.cli.lifecycle:cmd_update"))
 
 
 def _lazy(target: str) -> Handler:

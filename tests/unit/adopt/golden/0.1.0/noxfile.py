@@ -1,0 +1,8 @@
+# /// script
+# dependencies = ["nox>=2025.10", "mlrelease"]
+# ///
+"""The shared nox sessions of mlrelease: lint, tests, docs, build (`nox -l` lists them)."""
+
+import noxsessions
+
+noxsessions.register()

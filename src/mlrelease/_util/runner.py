@@ -2,12 +2,18 @@
 or when verbose, raise :class:`ToolError` carrying the exit code.
 
 Secrets never go on a command line: pass them through ``env`` (or stdin via ``input``).
+
+A child process gets only the secret it needs, when it needs it: its environment is this
+process's minus every known secret variable (:data:`SECRET_ENV`, ``MLRELEASE_*TOKEN*`` /
+``*PASSWORD*`` / ``*SECRET*``) and minus any variable whose value is a registered secret, unless
+the call passes that secret explicitly (``env={...}``) or names it in ``secrets=(...)``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -19,8 +25,42 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mlrelease._util.redact import redact
+from mlrelease._util.redact import redact, registered_secrets
 from mlrelease.errors import ToolError
+
+# Variables that hold a credential; no child sees them unless its call names them.
+SECRET_ENV = frozenset(
+    {
+        "MLRELEASE_FEED_TOKEN",
+        "MLRELEASE_REGISTRY_PASSWORD",
+        "TWINE_PASSWORD",
+        "AZURE_CLIENT_SECRET",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "ACTIONS_RUNTIME_TOKEN",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+    }
+)
+_SECRET_NAME_RE = re.compile(r"^MLRELEASE_\w*(TOKEN|PASSWORD|SECRET)", re.IGNORECASE)
+
+
+def _holds_secret(name: str, value: str, registered: frozenset[str]) -> bool:
+    if name in SECRET_ENV or _SECRET_NAME_RE.match(name):
+        return True
+    return any(value == s or (len(s) >= 8 and s in value) for s in registered)
+
+
+def child_env(
+    env: Mapping[str, str] | None = None, *, secrets: Sequence[str] = ()
+) -> dict[str, str]:
+    """The environment of a child process: this process's without its secrets (but those named
+    in ``secrets``), then ``env`` on top (what the caller passes explicitly)."""
+    registered = registered_secrets()
+    base = {
+        k: v for k, v in os.environ.items() if k in secrets or not _holds_secret(k, v, registered)
+    }
+    return {**base, **(env or {})}
+
 
 _verbosity = 0
 
@@ -71,14 +111,14 @@ def run(
     check: bool = True,
     quiet: bool = False,
     timeout: float | None = None,
+    secrets: Sequence[str] = (),
 ) -> Result:
-    """Run ``argv``; return its output or raise :class:`ToolError` (when ``check``)."""
+    """Run ``argv``; return its output or raise :class:`ToolError` (when ``check``). The child's
+    environment is :func:`child_env` (no secret but those in ``env`` or named in ``secrets``)."""
     argv = [str(a) for a in argv]
     if not quiet:
         echo(f"+ {format_argv(argv)}")
-    full_env = None
-    if env is not None:
-        full_env = {**os.environ, **env}
+    full_env = child_env(env, secrets=secrets)
     try:
         proc = subprocess.run(
             argv,
@@ -130,6 +170,7 @@ def run_streamed(
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
     title: str | None = None,
+    secrets: Sequence[str] = (),
 ) -> Result:
     """Run ``argv`` and show its output line by line while it runs (stderr, masked), for long
     commands such as image builds. On GitHub Actions the lines are folded in
@@ -145,7 +186,7 @@ def run_streamed(
         proc = subprocess.Popen(
             argv,
             cwd=cwd,
-            env={**os.environ, **env} if env is not None else None,
+            env=child_env(env, secrets=secrets),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

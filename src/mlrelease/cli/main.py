@@ -261,9 +261,25 @@ def _usage(parser: argparse.ArgumentParser) -> Handler:
     return handler
 
 
+def _glued(
+    argv: Sequence[str] | None, options: tuple[str, ...] = ("--title", "--range")
+) -> list[str]:
+    """``--title -x`` as ``--title=-x``: text that begins with '-' (a PR title) is the option's
+    value, not an option (argparse would stop with a usage error instead of a verdict)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "lint-commits" not in args:
+        return args
+    out: list[str] = []
+    it = iter(args)
+    for arg in it:
+        value = next(it, None) if arg in options else None
+        out.append(arg if value is None else f"{arg}={value}")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_glued(argv))
     if getattr(args, "handler", None) is None:
         parser.print_help()
         return 0

@@ -268,7 +268,7 @@ def _check_requirement(value: str) -> tuple[str, str] | None:
     return None
 
 
-def _check_image_ref(value: str) -> tuple[str, str] | None:
+def check_image_ref(value: str) -> tuple[str, str] | None:
     """An image reference ``[registry[:port]/]name[:tag][@digest]``."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}", value):
         return (
@@ -669,7 +669,7 @@ class ImageConfig:
         "Base image of the built-in template.",
         kind="str",
         key="base-image",
-        check=_check_image_ref,
+        check=check_image_ref,
     )
     build_args: dict[str, str] = opt({}, "Build arguments.", kind="map[str,str]", key="build-args")
     platforms: tuple[str, ...] = opt(

@@ -183,7 +183,7 @@ def resolve_pins(wheel: Path) -> list[Pin]:
         report = Path(tmp) / "report.json"
         argv = [
             *_pip(), "install", "--dry-run", "--ignore-installed", "--quiet",
-            "--disable-pip-version-check", "--report", str(report), str(wheel),
+            "--disable-pip-version-check", "--report", str(report), str(wheel.absolute()),
         ]  # fmt: skip
         try:
             run(argv, timeout=900)

@@ -72,3 +72,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"mlrelease harness: {COUNTS['inputs']} generated inputs ({areas}), "
         f"{COUNTS['tracebacks']} tracebacks, {COUNTS['canary hits']} canary hits"
     )
+
+
+@pytest.fixture
+def tagged_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The project with one image (its own Dockerfile), committed and tagged v0.1.0."""
+    for var in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{var}_NAME", "t")
+        monkeypatch.setenv(f"GIT_{var}_EMAIL", "t@example.invalid")
+    (project / "pyproject.toml").write_text(
+        PYPROJECT + '\n[[tool.mlrelease.publish.images]]\nname = "app"\ndockerfile = "Dockerfile"\n'
+    )
+    (project / "Dockerfile").write_text("FROM scratch\n")
+    git = ["git", "-C", str(project)]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "feat: x"], check=True)
+    subprocess.run([*git, "tag", "v0.1.0"], check=True)
+    return project

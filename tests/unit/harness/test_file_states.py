@@ -8,12 +8,10 @@ a read-only ``.mlrelease/images`` was a traceback from deep inside the build.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.unit.harness.conftest import PYPROJECT
 from tests.unit.harness.support import assert_answered, read_only, run_cli
 from tests.unit.images.test_sbom_purls import make_wheel
 
@@ -79,22 +77,6 @@ def test_sbom_requirements_that_cannot_be_read(wheel: Path, tmp_path: Path, shap
 def test_sbom_wheel_name_too_long(tmp_path: Path) -> None:
     _, err = sbom(tmp_path / ("w" * 300 + ".whl"), "--requirements", "/dev/null")
     assert "no such wheel" in err
-
-
-@pytest.fixture
-def tagged_project(project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{var}_NAME", "t")
-        monkeypatch.setenv(f"GIT_{var}_EMAIL", "t@example.invalid")
-    (project / "pyproject.toml").write_text(
-        PYPROJECT + '\n[[tool.mlrelease.publish.images]]\nname = "app"\ndockerfile = "Dockerfile"\n'
-    )
-    (project / "Dockerfile").write_text("FROM scratch\n")
-    git = ["git", "-C", str(project)]
-    subprocess.run([*git, "add", "-A"], check=True)
-    subprocess.run([*git, "commit", "-qm", "feat: x"], check=True)
-    subprocess.run([*git, "tag", "v0.1.0"], check=True)
-    return project
 
 
 def test_read_only_image_staging_directory(tagged_project: Path) -> None:

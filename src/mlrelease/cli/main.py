@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from mlrelease import __version__
 
@@ -58,8 +59,17 @@ def _add_python_override(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _MaskingParser(argparse.ArgumentParser):
+    """Usage errors quote the arguments given: a URL with a token among them is masked."""
+
+    def error(self, message: str) -> NoReturn:
+        from mlrelease._util.redact import redact
+
+        super().error(redact(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _MaskingParser(
         prog="mlrelease",
         description="Lint, test, document, version and publish ML Python packages from one "
         "[tool.mlrelease] table.",

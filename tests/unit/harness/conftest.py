@@ -25,7 +25,7 @@ def make_project(root: Path) -> Path:
     (root / "src" / "demo_pkg" / "__init__.py").write_text('__version__ = "0.1.0"\n')
     (root / "tests").mkdir(exist_ok=True)
     (root / "pyproject.toml").write_text(PYPROJECT)
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
     return root
 
 

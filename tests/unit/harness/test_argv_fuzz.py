@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.unit.harness.conftest import CANARY
 from tests.unit.harness.support import assert_answered, canary_hits, run_cli
 
-ARGV_EXAMPLES = 300
+ARGV_EXAMPLES = 2700
 
 COMMANDS: dict[tuple[str, ...], list[str]] = {
     ("check",): ["--python"],

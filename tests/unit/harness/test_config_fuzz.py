@@ -24,7 +24,7 @@ from mlrelease.config.model import Config, config_fields, toml_key
 from tests.unit.harness.conftest import CANARY, PYPROJECT
 from tests.unit.harness.support import assert_answered, canary_hits, run_cli
 
-CONFIG_EXAMPLES = 300
+CONFIG_EXAMPLES = 1600
 
 
 def _leaves(cls: type, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:

@@ -95,6 +95,18 @@ def format_argv(argv: Sequence[str]) -> str:
     return redact(shlex.join(argv))
 
 
+def _checked_argv(argv: Sequence[object]) -> list[str]:
+    """The argv as strings; a NUL character (which no command line can carry) is a ToolError."""
+    args = [str(a) for a in argv]
+    bad = next((a for a in args if "\0" in a), None)
+    if bad is not None:
+        raise ToolError(
+            f"cannot run {args[0]}: an argument holds a NUL character ({redact(repr(bad))[:80]})",
+            hint="remove the NUL character from the value given",
+        )
+    return args
+
+
 def require_tool(name: str, *, hint: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -115,7 +127,7 @@ def run(
 ) -> Result:
     """Run ``argv``; return its output or raise :class:`ToolError` (when ``check``). The child's
     environment is :func:`child_env` (no secret but those in ``env`` or named in ``secrets``)."""
-    argv = [str(a) for a in argv]
+    argv = _checked_argv(argv)
     if not quiet:
         echo(f"+ {format_argv(argv)}")
     full_env = child_env(env, secrets=secrets)
@@ -177,7 +189,7 @@ def run_streamed(
     ``::group::<title>`` / ``::endgroup::``. Raises :class:`ToolError` like :func:`run`, with the
     output's tail; after ``timeout`` seconds the command and its children are killed."""
 
-    argv = [str(a) for a in argv]
+    argv = _checked_argv(argv)
     echo(f"+ {format_argv(argv)}")
     show = _verbosity >= 0
     group = bool(title) and show and os.environ.get("GITHUB_ACTIONS") == "true"

@@ -21,7 +21,14 @@ def _path(text: str) -> os.PathLike[str]:
     """A path argument; pathlib is imported only when one is given (``--help`` stays light)."""
     from pathlib import Path
 
-    return Path(text)
+    if "\0" in text:  # no file system has such a name; open() would raise ValueError
+        raise argparse.ArgumentTypeError(f"{text!r} is not a path (it holds a NUL character)")
+    path = Path(text)
+    if any(len(os.fsencode(part)) > 255 for part in path.parts):  # NAME_MAX: ENAMETOOLONG
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]}... is not a path: a file name holds at most 255 bytes"
+        )
+    return path
 
 
 def _add_project(p: argparse.ArgumentParser) -> None:

@@ -107,6 +107,27 @@ def _checked_argv(argv: Sequence[object]) -> list[str]:
     return args
 
 
+def _not_started(argv: Sequence[str], cwd: Path | None, exc: OSError | None = None) -> ToolError:
+    """Why ``argv`` could not start: a missing tool, or a working directory that is not one."""
+    if cwd is not None and not _is_dir(cwd):
+        return ToolError(
+            f"cannot run {argv[0]} in {cwd}: it is not a directory",
+            hint="pass an existing project directory (--project DIR)",
+        )
+    if exc is None or isinstance(exc, FileNotFoundError):
+        return ToolError(
+            f"{argv[0]} is not installed or not on PATH", hint=f"install {argv[0]} and try again"
+        )
+    return ToolError(f"cannot run {argv[0]}: {exc.strerror or exc}", hint="see the error above")
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return Path(path).is_dir()
+    except (OSError, ValueError):
+        return False
+
+
 def require_tool(name: str, *, hint: str) -> str:
     path = shutil.which(name)
     if path is None:
@@ -144,9 +165,9 @@ def run(
             stdin=None if input is not None else subprocess.DEVNULL,
         )
     except FileNotFoundError:
-        raise ToolError(
-            f"{argv[0]} is not installed or not on PATH", hint=f"install {argv[0]} and try again"
-        ) from None
+        raise _not_started(argv, cwd) from None
+    except OSError as exc:  # a file in place of the directory, no permission, ...
+        raise _not_started(argv, cwd, exc) from None
     except subprocess.TimeoutExpired:
         raise ToolError(
             f"{argv[0]} did not finish within {timeout:.0f} s",
@@ -207,9 +228,9 @@ def run_streamed(
             start_new_session=True,  # one process group: a timeout kills the whole build
         )
     except FileNotFoundError:
-        raise ToolError(
-            f"{argv[0]} is not installed or not on PATH", hint=f"install {argv[0]} and try again"
-        ) from None
+        raise _not_started(argv, cwd) from None
+    except OSError as exc:
+        raise _not_started(argv, cwd, exc) from None
     expired = threading.Event()
 
     def kill() -> None:

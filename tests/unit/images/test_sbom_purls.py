@@ -116,3 +116,33 @@ def test_purl_spelling(tmp_path: Path, name: str, version: str, purl: str) -> No
     (comp,) = doc["components"]
     assert comp["purl"] == purl
     assert PackageURL.from_string(purl).version == version
+
+
+@pytest.mark.parametrize("registry", [None, "127.0.0.1:5000"])
+def test_image_sbom_with_the_wheel_pinned_too(tmp_path: Path, registry: str | None) -> None:
+    """The wheelhouse pins hold the released wheel itself: one component, one bom-ref."""
+    from mlrelease.images.plan import ImagePlan, TagPlan
+    from mlrelease.images.sbom import image_sbom
+
+    plan = ImagePlan(
+        name="ml/app",
+        registry=registry,
+        layout=None if registry else tmp_path / "layout",
+        dockerfile=None,
+        context=tmp_path,
+        base_image="python:3.12-slim",
+        build_args=(),
+        platforms=("linux/amd64",),
+        tags=TagPlan(immutable=("1.0.0",), moving=()),
+        labels=(),
+        epoch=1700000000,
+        version="1.0.0",
+    )
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text(PIP_COMPILE)
+    doc = image_sbom(plan, "sha256:" + "a" * 64, make_wheel(tmp_path), read_pins(reqs))
+    validate_cyclonedx(doc)
+    wheels = [c for c in doc["components"] if c["purl"] == "pkg:pypi/demo-pkg@1.0.0"]
+    assert len(wheels) == 1
+    assert wheels[0]["hashes"]  # the released wheel's own entry (with its SHA-256) won
+    assert {c["purl"] for c in doc["components"]} == {*EXPECTED, "pkg:pypi/demo-pkg@1.0.0"}

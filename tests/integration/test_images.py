@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from tests.cyclonedx_schema import validate_cyclonedx
 from tests.integration import registry_server as rs
 from tests.integration.azure_stub import managed_identity
 from tests.integration.gitrepo import GIT_ENV, git
@@ -371,6 +372,7 @@ def test_embedded_oci_layout_when_no_registry(
     assert "already published" not in with_sbom.stdout  # the SBOM is new
     assert "referrer of " + data["Digest"] + ": index.json entry (added)" in with_sbom.stdout
     sbom = json.loads((project / ".mlrelease/sbom/imgdemo.cdx.json").read_text())
+    validate_cyclonedx(sbom)
     packages = {c["name"]: c["version"] for c in sbom["components"]}
     pins = (project / ".mlrelease/images/.cache").glob("wheelhouse-*/requirements.txt")
     assert packages == {"imgdemo": "1.0.0", "six": next(pins).read_text().split("==")[1].strip()}
@@ -682,6 +684,7 @@ def test_two_platform_index_mounts_sbom_referrer_outputs_and_rerun_pushes_nothin
     assert art["artifactType"] == "application/vnd.cyclonedx+json"
     status, _, body = registry._get(f"/v2/{first_repo}/blobs/{art['layers'][0]['digest']}")
     sbom = json.loads(body)
+    validate_cyclonedx(sbom)
     assert sbom["metadata"]["component"]["hashes"][0]["content"] == digest.split(":")[1]
     packages = {c["name"]: c["version"] for c in sbom["components"]}
     assert packages["imgdemo"] == "1.0.0"

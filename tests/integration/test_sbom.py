@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
+from tests.cyclonedx_schema import validate_cyclonedx
+
 pytestmark = [pytest.mark.integration]
 
 DRIFTWATCH = Path(__file__).resolve().parents[2] / "examples" / "driftwatch"
@@ -40,6 +42,7 @@ def test_driftwatch_wheel_sbom_lists_numpy_and_scipy_with_versions(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert f"sbom: {out} (" in result.stderr
     doc = json.loads(out.read_text())
+    validate_cyclonedx(doc)  # the official CycloneDX 1.5 JSON schema, and unique bom-refs
     assert doc["bomFormat"] == "CycloneDX"
     assert doc["metadata"]["component"]["name"] == "driftwatch"
     assert doc["metadata"]["component"]["purl"] == "pkg:pypi/driftwatch@0.1.0"

@@ -458,7 +458,7 @@ def test_commit_lint_fails_a_non_conventional_pr_title_and_passes_a_good_one(
     bad = _lint_run(pipeline, "Feature: add the $(touch pwned) report", "title", base, head)
     assert bad.results["commit-lint"]["result"] == "failure"
     [step] = [r for r in bad.log if r.job == "commit-lint"]
-    assert step.line == 'mlrelease lint-commits --title "$TITLE" --range "$RANGE"'
+    assert step.line == 'mlrelease lint-commits --title="$TITLE" --range="$RANGE"'
     assert "FAIL PR title 'Feature: add the $(touch pwned) report'" in step.output
     assert "would not release and would not appear in the changelog" in step.output
     assert not (pipeline.workspace / "pwned").exists(), "the title is data, never shell"

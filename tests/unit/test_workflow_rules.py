@@ -199,7 +199,8 @@ def run_line_problems(name: str, doc: dict[str, Any]) -> list[str]:
             r'nox -s (?:[\w.-]+|"[\w.$-]+")(?: -- [^;&|`$]*(?:"\$\w+"[^;&|`$]*)*)?', line
         ):
             continue
-        if re.fullmatch(r"mlrelease [\w -]+(?: --\w[\w-]* \"\$\w+\")*", line):
+        # --opt="$VAR" keeps a value that begins with '-' (a PR title) a value
+        if re.fullmatch(r"mlrelease [\w -]+(?: --\w[\w-]*[ =]\"\$\w+\")*", line):
             continue
         if not any(re.fullmatch(p, line) for p in TRIVIAL_RUN):
             bad.append(f"{s.where}: not a nox/mlrelease command: {line}")
@@ -520,7 +521,7 @@ def test_commit_lint_runs_on_pull_requests_with_the_title_through_env() -> None:
     assert job["if"].startswith("github.event_name == 'pull_request'")
     assert job["permissions"] == {"contents": "read"}
     [step] = [s for s in job["steps"] if "run" in s]
-    assert step["run"] == 'mlrelease lint-commits --title "$TITLE" --range "$RANGE"'
+    assert step["run"] == 'mlrelease lint-commits --title="$TITLE" --range="$RANGE"'
     assert "github.event.pull_request.title" in step["env"]["TITLE"]
     assert "github.event.pull_request.head.sha" in step["env"]["RANGE"]
     checkout = next(s for s in job["steps"] if "checkout" in str(s.get("uses")))

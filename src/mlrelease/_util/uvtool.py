@@ -16,6 +16,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from mlrelease._util.runner import child_env
+
 __all__ = ["broken_uv_on_path", "find_uv", "uv_runs", "uv_shim_dir"]
 
 
@@ -30,6 +32,7 @@ def uv_runs(path: str) -> bool:
             check=False,
             timeout=30,
             stdin=subprocess.DEVNULL,
+            env=child_env(),  # no secret for `uv --version`
         )
     except (OSError, subprocess.TimeoutExpired):
         return False

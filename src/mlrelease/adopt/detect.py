@@ -264,7 +264,7 @@ def lint_debt(root: Path, paths: list[str]) -> LintDebt:
     if not paths:
         return LintDebt(checked=True)
     check = run(
-        [*ruff, "check", "--no-cache", "--output-format", "json", "--exit-zero", *paths],
+        [*ruff, "check", "--no-cache", "--output-format", "json", "--exit-zero", "--", *paths],
         cwd=root,
         check=False,
         quiet=True,
@@ -273,7 +273,9 @@ def lint_debt(root: Path, paths: list[str]) -> LintDebt:
         findings = len(json.loads(check.stdout or "[]"))
     except json.JSONDecodeError:
         return LintDebt(checked=False, reason=f"ruff failed: {check.stderr.strip()[:200]}")
-    fmt = run([*ruff, "format", "--no-cache", "--check", *paths], cwd=root, check=False, quiet=True)
+    fmt = run(
+        [*ruff, "format", "--no-cache", "--check", "--", *paths], cwd=root, check=False, quiet=True
+    )
     unformatted = len([ln for ln in fmt.stdout.splitlines() if ln.startswith("Would reformat")])
     return LintDebt(checked=True, findings=findings, unformatted=unformatted)
 

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from mlrelease import __version__
 
@@ -27,7 +28,14 @@ def _path(text: str) -> os.PathLike[str]:
     """A path argument; pathlib is imported only when one is given (``--help`` stays light)."""
     from pathlib import Path
 
-    return Path(text)
+    if "\0" in text:  # no file system has such a name; open() would raise ValueError
+        raise argparse.ArgumentTypeError(f"{text!r} is not a path (it holds a NUL character)")
+    path = Path(text)
+    if any(len(os.fsencode(part)) > 255 for part in path.parts):  # NAME_MAX: ENAMETOOLONG
+        raise argparse.ArgumentTypeError(
+            f"{text[:40]}... is not a path: a file name holds at most 255 bytes"
+        )
+    return path
 
 
 def _add_project(p: argparse.ArgumentParser) -> None:
@@ -65,8 +73,17 @@ def _add_python_override(p: argparse.ArgumentParser) -> None:
     )
 
 
+class _MaskingParser(argparse.ArgumentParser):
+    """Usage errors quote the arguments given: a URL with a token among them is masked."""
+
+    def error(self, message: str) -> NoReturn:
+        from mlrelease._util.redact import redact
+
+        super().error(redact(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser: argparse.ArgumentParser = _MaskingParser(
         prog="mlrelease",
         description="Lint, test, document, version and publish ML Python packages from one "
         "[tool.mlrelease] table.",
@@ -421,9 +438,25 @@ def _usage(parser: argparse.ArgumentParser) -> Handler:
     return handler
 
 
+def _glued(
+    argv: Sequence[str] | None, options: tuple[str, ...] = ("--title", "--range")
+) -> list[str]:
+    """``--title -x`` as ``--title=-x``: text that begins with '-' (a PR title) is the option's
+    value, not an option (argparse would stop with a usage error instead of a verdict)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if "lint-commits" not in args:
+        return args
+    out: list[str] = []
+    it = iter(args)
+    for arg in it:
+        value = next(it, None) if arg in options else None
+        out.append(arg if value is None else f"{arg}={value}")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_glued(argv))
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)  # bare `mlrelease`: a usage error, as `publish` alone is
         return 2

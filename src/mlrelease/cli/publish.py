@@ -7,6 +7,8 @@ then moving tags). Both targets are checked before the first byte goes out.
 from __future__ import annotations
 
 import argparse
+import contextlib
+from collections.abc import Callable
 from pathlib import Path
 
 from mlrelease._util import console
@@ -48,10 +50,40 @@ def cmd_publish_all(args: argparse.Namespace) -> int:
     return cmd_publish_images(args)
 
 
+def _safely(test: Callable[[], bool]) -> bool:
+    """``Path.is_file`` / ``is_dir`` that answer False for a name too long (not an OSError)."""
+    try:
+        return test()
+    except OSError:
+        return False
+
+
+def write_output(output: Path, data: bytes) -> None:
+    """Write ``data`` to ``output`` whole or not at all (via ``<output>.partial``, removed on
+    failure); a directory, a read-only place or a name too long is a :class:`PublishError`."""
+    if _safely(output.is_dir):
+        raise PublishError(
+            f"--output {output} is a directory",
+            hint=f"name the file to write, e.g. --output {output / 'sbom.cdx.json'}",
+        )
+    tmp = output.with_name(output.name + ".partial")
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(output)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise PublishError(
+            f"--output {output}: cannot be written ({exc.strerror or exc})",
+            hint="choose a writable file path with --output (or leave it out for stdout)",
+        ) from None
+
+
 def cmd_sbom(args: argparse.Namespace) -> int:
     """``mlrelease sbom --wheel dist/x.whl [--requirements pins.txt] --output sbom.cdx.json``."""
     wheel: Path = args.wheel
-    if not wheel.is_file():
+    if not _safely(wheel.is_file):
         raise PublishError(f"{wheel}: no such wheel", hint="build it first (`nox -s build`)")
     pins = read_pins(args.requirements) if args.requirements else resolve_pins(wheel)
     doc = wheel_sbom(wheel, pins)
@@ -59,11 +91,7 @@ def cmd_sbom(args: argparse.Namespace) -> int:
     if args.output is None or str(args.output) == "-":
         console.out(data.decode().rstrip("\n"))
         return EXIT_OK
-    output: Path = args.output
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".partial")
-    tmp.write_bytes(data)
-    tmp.replace(output)
+    write_output(args.output, data)
     packages = console.counted(len(doc["components"]), "package")
-    echo(f"sbom: {output} ({packages}, CycloneDX {SPEC_VERSION})")
+    echo(f"sbom: {args.output} ({packages}, CycloneDX {SPEC_VERSION})")
     return EXIT_OK

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -60,7 +61,7 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _IMAGE_NAME_RE = re.compile(
     r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
 )
-_REGISTRY_RE = re.compile(r"^[A-Za-z0-9.-]+(?::[0-9]{1,5})?$")
+_REGISTRY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?$")
 _PYVER_RE = re.compile(r"^3\.[0-9]{1,2}$")
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 _TAG_CHARS_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -189,11 +190,100 @@ def _check_python_version(value: str) -> tuple[str, str] | None:
     return None
 
 
+NAME_MAX = 255  # bytes in one path component (ext4, xfs, btrfs, APFS, NTFS in characters)
+PATH_MAX = 1024  # a path inside a project; far below the OS limit of 4096
+
+
 def _check_relative_path(value: str) -> tuple[str, str] | None:
     if not value or Path(value).is_absolute() or ".." in Path(value).parts:
         return (
-            f"must be a relative path inside the project, got {value!r}",
+            f"must be a relative path inside the project, got {_shown(value)}",
             'write e.g. "src/mypkg"',
+        )
+    return _check_path_shape(value)
+
+
+def _check_path_shape(value: str) -> tuple[str, str] | None:
+    """Too long for the file system, or read as an option by the tool it is passed to."""
+    longest = max((len(part.encode()) for part in Path(value).parts), default=0)
+    if longest > NAME_MAX or len(value.encode()) > PATH_MAX:
+        return (
+            f"is too long to be a path ({len(value)} characters; a file name holds at most "
+            f"{NAME_MAX} bytes, a path here at most {PATH_MAX})",
+            "write the real, shorter path of the file or directory",
+        )
+    if value.startswith("-"):
+        return (
+            f"must not begin with '-', got {_shown(value)} (a tool would read it as an option)",
+            f'write "./{value}" for a path that really begins with "-"',
+        )
+    return None
+
+
+def _check_stamp(value: str) -> tuple[str, str] | None:
+    """``FILE:VARIABLE`` or a plain ``FILE``: the file is a relative path inside the project."""
+    file = value.split(":", 1)[0]
+    bad = _check_relative_path(file)
+    if bad:
+        return (
+            f"names {_shown(file)}; a stamped file must be a relative path inside the project"
+            if file and (Path(file).is_absolute() or ".." in Path(file).parts)
+            else bad[0],
+            'write e.g. "src/pkg/_version.py:__version__" (relative to the project root, '
+            "no leading / and no ..)",
+        )
+    return None
+
+
+def _check_not_option(value: str) -> tuple[str, str] | None:
+    if value.startswith("-") or not value.strip():
+        return (
+            f"must not be empty or begin with '-', got {_shown(value)} (a tool would read it as "
+            "an option)",
+            "write the value itself; options have their own keys",
+        )
+    return None
+
+
+def _check_git_ref(value: str) -> tuple[str, str] | None:
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_./@{}^~-]*", value) or ".." in value:
+        return (
+            f"{_shown(value)} is not a git ref (a branch, tag or commit)",
+            'write e.g. "origin/main"',
+        )
+    return None
+
+
+def _check_requirement(value: str) -> tuple[str, str] | None:
+    """A PEP 508 requirement string (``types-requests``, ``foo[bar]>=1``), never a pip option."""
+    bad = _check_not_option(value)
+    if bad:
+        return (bad[0], 'write a requirement, e.g. "types-requests>=2"; pip options are refused')
+    try:
+        Requirement(value)
+    except InvalidRequirement as exc:
+        return (
+            f"{_shown(value)} is not a PEP 508 requirement: {str(exc).splitlines()[0]}",
+            'write e.g. "types-requests" or "torch>=2.2"',
+        )
+    return None
+
+
+def check_image_ref(value: str) -> tuple[str, str] | None:
+    """An image reference ``[registry[:port]/]name[:tag][@digest]``."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@+-]{0,254}", value):
+        return (
+            f"{_shown(value)} is not an image reference",
+            'write e.g. "python:3.12-slim" or "registry.example/ml/base:1.2"',
+        )
+    return None
+
+
+def _check_arg_name(value: str) -> tuple[str, str] | None:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", value):
+        return (
+            f"{_shown(value)} is not a valid name",
+            "begin with a letter or _, then letters, digits, _ . -",
         )
     return None
 
@@ -251,7 +341,7 @@ def _check_platform(value: str) -> tuple[str, str] | None:
 
 
 def _check_glob(value: str) -> tuple[str, str] | None:
-    if not value or value.startswith("/") or " " in value:
+    if not value or value[0] in "/-" or " " in value:
         return (f"{value!r} is not a branch name or pattern", 'write e.g. "main" or "rc/*"')
     return None
 
@@ -294,13 +384,17 @@ class LintConfig:
         choices=("all", "new"),
     )
     base: str = opt(
-        "origin/main", "The git ref that 'fail-on = \"new\"' compares against.", kind="str"
+        "origin/main",
+        "The git ref that 'fail-on = \"new\"' compares against.",
+        kind="str",
+        check=_check_git_ref,
     )
     requirements: tuple[str, ...] = opt(
         [],
         "Extra requirements installed into the lint environment (PEP 508 strings): type stubs, "
         'ruff or mypy plugins, e.g. "types-requests".',
         kind="list[str]",
+        check=_check_requirement,
     )
 
 
@@ -338,7 +432,10 @@ class TestConfig:
         check=_check_name,
     )
     requirements: tuple[str, ...] = opt(
-        [], "Extra requirements installed for the tests (PEP 508 strings).", kind="list[str]"
+        [],
+        "Extra requirements installed for the tests (PEP 508 strings).",
+        kind="list[str]",
+        check=_check_requirement,
     )
     pytest_args: tuple[str, ...] = opt(
         [],
@@ -384,7 +481,7 @@ class DocsConfig:
         check=_check_name,
     )
     requirements: tuple[str, ...] = opt(
-        [], "Extra requirements for the docs build.", kind="list[str]"
+        [], "Extra requirements for the docs build.", kind="list[str]", check=_check_requirement
     )
     linkcheck: bool = opt(
         False, "Also define the docs-linkcheck session in the check tag.", kind="bool"
@@ -495,6 +592,7 @@ class VersionConfig:
         'Extra FILE:VARIABLE entries to stamp, e.g. "src/pkg/_version.py:__version__", or a '
         'plain version file whose whole content is the version, e.g. "VERSION".',
         kind="list[str]",
+        check=_check_stamp,
         default_doc="pyproject project.version (or the [tool.setuptools.dynamic] version file) "
         "and the package's __version__",
     )
@@ -568,7 +666,11 @@ class ImageConfig:
         ".", "Build context for a project Dockerfile.", kind="str", check=_check_relative_path
     )
     base_image: str = opt(
-        "python:3.12-slim", "Base image of the built-in template.", kind="str", key="base-image"
+        "python:3.12-slim",
+        "Base image of the built-in template.",
+        kind="str",
+        key="base-image",
+        check=check_image_ref,
     )
     build_args: dict[str, str] = opt({}, "Build arguments.", kind="map[str,str]", key="build-args")
     platforms: tuple[str, ...] = opt(
@@ -865,6 +967,9 @@ def _parse_str_map(f: dataclasses.Field[Any], raw: object, path: str, out: _Coll
                 if bad:
                     out.add(where, bad[0], bad[1])
                     good = False
+        elif f.name in ("build_args", "define") and (bad := _check_arg_name(k)):
+            out.add(where, bad[0], bad[1])
+            good = False
     return dict(raw) if good else None
 
 
@@ -1028,6 +1133,8 @@ def _duplicate_images(raw: list[Any], path: str, out: _Collector) -> None:
         ident = (item.get("registry"), item.get("name"))
         if not isinstance(ident[1], str) or not ident[1]:
             continue
+        if not isinstance(ident[0], (str, type(None))):
+            continue  # a wrong type, reported by the key's own check
         if ident in seen:
             out.add(
                 f"{path}[{i}].name",

@@ -32,8 +32,11 @@ _SECRET_NOT = {
             {"pattern": r"^eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\."},
             {"pattern": r"^[a-z2-7]{52}$"},
             {"pattern": r"^[A-Za-z0-9]{84}$"},
-            {"pattern": r"://[^/@\s:]+:[^/@\s]+@"},
-            {"pattern": r"[hH][tT][tT][pP][sS]?://[^/@\s:]+@"},
+            {"pattern": r"://[^/?#\s@]*:[^/?#\s]*@"},
+            {"pattern": r"[hH][tT][tT][pP][sS]?://[^/?#\s]*@"},
+            {
+                "pattern": r"://\S*[?&#;]([A-Za-z0-9_.-]*([tT][oO][kK][eE][nN]|[sS][iI][gG]|[sS][eE][cC][rR][eE][tT]|[pP][aA][sS][sS][wW]|[pP][wW][dD]|[aA][pP][iI][-_]?[kK][eE][yY]|[cC][rR][eE][dD][eE][nN][tT][iI][aA][lL]|[aA][uU][tT][hH])[A-Za-z0-9_.-]*|[kK][eE][yY]|[cC][oO][dD][eE])=[^&#\s]"
+            },
         ]
     },
 }

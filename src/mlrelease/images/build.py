@@ -143,7 +143,7 @@ def make_wheelhouse(project: Project, wheel: Path, target: PythonInImage) -> Pat
         for tag in _platform_tags(target):
             argv += ["--platform", tag]
         try:
-            run([*argv, str(wheel)], timeout=1800)
+            run([*argv, str(wheel.absolute())], timeout=1800)  # never read as an option
         except ToolError as exc:
             raise ToolError(
                 exc.message,

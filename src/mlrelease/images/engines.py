@@ -156,7 +156,7 @@ def _oci_build_argv(command: list[str], spec: BuildSpec) -> list[str]:
     argv += _flag_pairs("--annotation", spec.annotations)
     if spec.authfile:
         argv += ["--authfile", str(spec.authfile)]
-    return [*argv, str(spec.context)]
+    return [*argv, "--", str(spec.context)]
 
 
 @dataclass
@@ -174,7 +174,7 @@ class Buildah:
         )
 
     def export(self, image: str, layout: Path, ref: str) -> None:
-        run(["buildah", "push", "--quiet", image, f"oci:{layout}:{ref}"])
+        run(["buildah", "push", "--quiet", "--", image, f"oci:{layout}:{ref}"])
 
     def probe(
         self, image: str, authfile: Path | None, platform: str | None = None
@@ -182,10 +182,12 @@ class Buildah:
         auth = ["--authfile", str(authfile)] if authfile else []
         plat = ["--platform", platform] if platform else []
         ctr = run(
-            ["buildah", "from", "--quiet", "--pull-never", *plat, image], check=False, quiet=True
+            ["buildah", "from", "--quiet", "--pull-never", *plat, "--", image],
+            check=False,
+            quiet=True,
         )
         if ctr.returncode != 0:
-            ctr = run(["buildah", "from", "--quiet", *plat, *auth, image])
+            ctr = run(["buildah", "from", "--quiet", *plat, *auth, "--", image])
         name = ctr.stdout.strip().splitlines()[-1]
         try:
             res = run(
@@ -219,7 +221,7 @@ class Podman:
         )
 
     def export(self, image: str, layout: Path, ref: str) -> None:
-        run(["podman", "push", "--quiet", image, f"oci:{layout}:{ref}"])
+        run(["podman", "push", "--quiet", "--", image, f"oci:{layout}:{ref}"])
 
     def probe(
         self, image: str, authfile: Path | None, platform: str | None = None
@@ -227,7 +229,8 @@ class Podman:
         auth = ["--authfile", str(authfile)] if authfile else []
         plat = ["--platform", platform] if platform else []
         res = run(
-            ["podman", "run", "--rm", *plat, *auth, image, "python3", "-c", _PROBE], quiet=True
+            ["podman", "run", "--rm", *plat, *auth, "--", image, "python3", "-c", _PROBE],
+            quiet=True,
         )
         return _parse_probe(res.stdout, image)
 
@@ -262,7 +265,7 @@ class Docker:
         argv += _flag_pairs("--label", spec.labels)
         argv += _flag_pairs("--annotation", spec.annotations)
         run_streamed(
-            [*argv, str(spec.context)],
+            [*argv, "--", str(spec.context)],
             env=self._env(spec.authfile),
             timeout=spec.timeout,
             title=spec.title or f"build {spec.tag} {spec.platform}",
@@ -275,7 +278,7 @@ class Docker:
             shutil.copyfile(authfile, authfile.parent / "config.json")
         plat = ["--platform", platform] if platform else []
         res = run(
-            ["docker", "run", "--rm", *plat, image, "python3", "-c", _PROBE],
+            ["docker", "run", "--rm", *plat, "--", image, "python3", "-c", _PROBE],
             env=self._env(authfile),
             quiet=True,
         )

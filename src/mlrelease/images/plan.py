@@ -25,6 +25,8 @@ from packaging.version import Version
 
 from mlrelease._util.git import Repo, source_date_epoch
 from mlrelease._util.redact import url_without_credentials
+from mlrelease.config.model import check_image_ref
+from mlrelease.errors import PublishError
 from mlrelease.versioning.versions import release_version_at_head
 
 if TYPE_CHECKING:
@@ -220,6 +222,9 @@ def plan_image(project: Project, image: ImageConfig, facts: ReleaseFacts) -> Ima
     builtin = image.dockerfile is None
     # MLRELEASE_BASE_IMAGE: a mirror or locally made base for the built-in template (air-gapped CI).
     base = (os.environ.get(BASE_IMAGE_ENV) or image.base_image) if builtin else image.base_image
+    bad = check_image_ref(base)
+    if bad:  # the environment's value: the configured one was checked with the configuration
+        raise PublishError(f"{BASE_IMAGE_ENV}: {bad[0]}", hint=bad[1])
     return ImagePlan(
         name=image.name,
         registry=image.registry,

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,7 +35,7 @@ from mlrelease.errors import PublishError
 from mlrelease.images.build import auth_file, build_image, check_emulation, release_wheel
 from mlrelease.images.engines import get_engine
 from mlrelease.images.layout import LayoutTarget, push_by_digest
-from mlrelease.images.plan import plan_all
+from mlrelease.images.plan import LAYOUT_DIR, plan_all
 from mlrelease.images.registry import RegistryTarget
 from mlrelease.images.sbom import attach_image_sbom
 from mlrelease.versioning.versions import release_version_at_head
@@ -202,6 +203,22 @@ def _push_tags(
         echo(f"tagged {outcome.plan.reference(tag)}")
 
 
+def check_writable(directory: Path, root: Path) -> None:
+    """Refuse before building when the staging directory (``.mlrelease/images``) cannot be
+    written: read-only, a file in its place, or outside what this user may write."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".mlrelease-probe-"):
+            pass
+    except OSError as exc:
+        shown = directory.relative_to(root) if directory.is_relative_to(root) else directory
+        raise PublishError(
+            f"{shown} cannot be written ({exc.strerror or exc}); images are built and staged "
+            "there, nothing was built or pushed",
+            hint=f"make {shown} writable (or remove it, or the file in its place), then rerun",
+        ) from None
+
+
 def publish(
     project: Project, *, dist: Path | None, dry_run: bool, sbom: bool = False
 ) -> list[ImageOutcome]:
@@ -224,6 +241,7 @@ def publish(
                 (*outcome.plan.tags.immutable, *outcome.plan.tags.moving), "planned"
             )
         return outcomes
+    check_writable(project.root / LAYOUT_DIR, project.root)
     for plan in plans:
         check_emulation(plan)
     engine = get_engine(config.publish.container_engine)

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from packageurl import PackageURL
 from packaging.requirements import InvalidRequirement, Requirement
 
 from mlrelease import __version__
@@ -66,12 +67,14 @@ Pin = tuple[str, str]  # (name, version)
 
 
 def _normalize(name: str) -> str:
-
+    """PEP 503: runs of ``-``, ``_`` and ``.`` become one ``-``, lowercase."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def purl(name: str, version: str) -> str:
-    return f"pkg:pypi/{_normalize(name)}@{quote(version, safe='')}"
+    """``pkg:pypi/<PEP 503 name>@<version>``, encoded by packageurl-python (the purl spec's own
+    rules for the pypi type)."""
+    return PackageURL(type="pypi", name=_normalize(name), version=version).to_string()
 
 
 def pypi_component(name: str, version: str) -> dict[str, Any]:
@@ -110,14 +113,66 @@ def _sha256(path: Path) -> str:
 
 
 def read_pins(requirements: Path) -> list[Pin]:
-    """``name==version`` lines of a requirements file (the wheelhouse's)."""
+    """Exact pins (``name==version`` or ``name===version``) of a requirements file: the
+    wheelhouse's, or pip-compile output (``\\`` continuation lines, ``--hash`` options, extras,
+    environment markers, comments). Other lines (options, ranges, URLs) are not pins."""
+    try:
+        data = requirements.read_bytes()
+    except OSError as exc:
+        raise PublishError(
+            f"--requirements {requirements}: cannot be read ({exc.strerror or exc})",
+            hint="pass a requirements file of name==version lines (e.g. from pip-compile)",
+        ) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = "\0"
+    if "\0" in text:
+        raise PublishError(
+            f"--requirements {requirements}: is not a text file of requirements",
+            hint="pass a requirements file of name==version lines (e.g. from pip-compile)",
+        )
     pins = []
-    for raw in requirements.read_text().splitlines():
-        line = raw.split("#", 1)[0].strip()
-        name, sep, version = line.partition("==")
-        if sep and name.strip() and version.strip():
-            pins.append((name.strip(), version.split(";", 1)[0].strip()))
+    for line in _logical_lines(text):
+        pin = _pin(line)
+        if pin is not None:
+            pins.append(pin)
     return pins
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Lines with ``\\`` continuations joined and comments removed (as pip reads them)."""
+    lines: list[str] = []
+    current = ""
+    for raw in text.splitlines():
+        line = re.sub(r"(^|\s)#.*$", "", raw)
+        if line.rstrip().endswith("\\"):
+            current += line.rstrip()[:-1] + " "
+            continue
+        lines.append((current + line).strip())
+        current = ""
+    if current.strip():
+        lines.append(current.strip())
+    return [line for line in lines if line]
+
+
+def _pin(line: str) -> Pin | None:
+    if line.startswith("-"):
+        return None  # an option: -r, -c, --index-url, --hash on a line of its own
+    requirement = re.split(r"\s+--?[A-Za-z]", line, maxsplit=1)[0].strip()  # drop --hash=...
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return None
+    specs = list(req.specifier)
+    if (
+        req.url
+        or len(specs) != 1
+        or specs[0].operator not in ("==", "===")
+        or "*" in specs[0].version
+    ):
+        return None
+    return (req.name, specs[0].version)
 
 
 def resolve_pins(wheel: Path) -> list[Pin]:
@@ -129,7 +184,7 @@ def resolve_pins(wheel: Path) -> list[Pin]:
         report = Path(tmp) / "report.json"
         argv = [
             *_pip(), "install", "--dry-run", "--ignore-installed", "--quiet",
-            "--disable-pip-version-check", "--report", str(report), str(wheel),
+            "--disable-pip-version-check", "--report", str(report), str(wheel.absolute()),
         ]  # fmt: skip
         try:
             run(argv, timeout=900)
@@ -173,7 +228,10 @@ def document(
     """A CycloneDX 1.5 JSON document: ``subject`` and its packages (deterministic)."""
 
     unique: dict[str, dict[str, Any]] = {}
+    own = _normalize(subject["name"]) if subject.get("type") == "library" else None
     for name, version in pins:  # one entry per package (names compare normalized)
+        if _normalize(name) == own:
+            continue  # the wheel pinned in its own requirements is the subject, not a component
         unique.setdefault(purl(name, version), pypi_component(name, version))
     for comp in extra or []:
         unique[comp["bom-ref"]] = comp

@@ -156,7 +156,7 @@ def changed_against(root: Path, base: str) -> tuple[Path, dict[str, set[int] | N
             hint="run inside a git clone, or set tool.mlrelease.lint.fail-on = 'all'",
         ) from None
     try:
-        merge_base = git(root, "merge-base", base, "HEAD").strip()
+        merge_base = git(root, "merge-base", "--end-of-options", base, "HEAD").strip()
     except ToolError:
         raise MlreleaseError(
             f"lint.base {base!r} is not a commit in this clone",
@@ -211,7 +211,9 @@ def check_new(root: Path, base: str, paths: Sequence[str], *, check: bool, fmt: 
     top, changed = changed_against(root, base)
     failures = 0
     if check:
-        result = run(["ruff", "check", "--output-format", "json", "--exit-zero", *paths], cwd=root)
+        result = run(
+            ["ruff", "check", "--output-format", "json", "--exit-zero", "--", *paths], cwd=root
+        )
         findings: list[dict[str, Any]] = json.loads(result.stdout or "[]")
         fresh = new_findings(findings, top, changed)
         for item in fresh:
@@ -230,7 +232,7 @@ def check_new(root: Path, base: str, paths: Sequence[str], *, check: bool, fmt: 
             if any(_under(p, root / q) for q in paths)
         ]
         if files:
-            proc = run(["ruff", "format", "--check", "--diff", *files], cwd=root, check=False)
+            proc = run(["ruff", "format", "--check", "--diff", "--", *files], cwd=root, check=False)
             if proc.returncode != 0:
                 sys.stdout.write(proc.stdout + proc.stderr)
                 failures += 1

@@ -132,7 +132,13 @@ def check_header(where: str, message: str) -> Checked:
 def commits_in(root: Path, rev: str) -> list[tuple[str, str]]:
     """(sha, message) of the non-merge commits of ``rev`` (``BASE..HEAD``), oldest first."""
     result = Repo(root).run(
-        "log", "--no-merges", "--reverse", f"--format=%H{_SEP}%B{_END}", rev, "--"
+        "log",
+        "--no-merges",
+        "--reverse",
+        f"--format=%H{_SEP}%B{_END}",
+        "--end-of-options",  # a --range that begins with '-' is a revision, never an option
+        rev,
+        "--",
     )
     code, out = result.returncode, result.stdout.strip()
     if code != 0:

@@ -249,7 +249,7 @@ def twine_check(paths: list[Path]) -> list[Refusal]:
         return []
     echo(f"+ twine check --strict {' '.join(p.name for p in paths)}")
     result = run(
-        [*twine_command(), *[str(p) for p in paths]],
+        [*twine_command(), *[str(p.absolute()) for p in paths]],  # never read as options
         check=False,
         quiet=True,
         # No secret for a tool that needs none; one line per file (rich wraps at 80 columns).

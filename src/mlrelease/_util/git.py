@@ -68,3 +68,17 @@ def source_date_epoch(root: Path) -> int | None:
     if raw.isdigit():
         return int(raw)
     return Repo(root).last_commit_epoch()
+
+
+def blob(root: Path, rev: str, path: str) -> bytes | None:
+    """The exact bytes of ``path`` at commit ``rev`` (None when it has no such file)."""
+    import subprocess
+
+    proc = subprocess.run(
+        ["git", "cat-file", "blob", f"{rev}:{path}"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    return proc.stdout if proc.returncode == 0 else None

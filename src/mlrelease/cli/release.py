@@ -122,13 +122,20 @@ def cmd_release(args: argparse.Namespace) -> int:
     project = _project(args)
     if args.verify_tag:
         return _verify_tag(project, as_json=args.json)
+    expect_sha = (args.expect_sha or os.environ.get("MLRELEASE_EXPECT_SHA", "")).strip()
+    if not args.dry_run:
+        from mlrelease.versioning.resume import resume
+
+        finished = resume(project, push=not args.no_push, expect_sha=expect_sha)
+        if finished is not None:  # an interrupted release was finished
+            return _report_release(finished, as_json=args.json)
     plan = plan_steps(
         project,
         as_version=args.as_version,
         prerelease=args.prerelease,
         push=not args.no_push,
         dry_run=args.dry_run,
-        expect_sha=(args.expect_sha or os.environ.get("MLRELEASE_EXPECT_SHA", "")).strip(),
+        expect_sha=expect_sha,
     )
     if not isinstance(plan, ReleasePlan):
         return _nothing_to_release(project, plan, allow_noop=args.allow_noop, as_json=args.json)
@@ -148,20 +155,24 @@ def cmd_release(args: argparse.Namespace) -> int:
             console.out(line)
         return EXIT_OK
     data = execute(project, plan)
-    where = f"pushed to origin ({nxt.branch})" if data["pushed"] else "local only (--no-push)"
-    if args.json:
+    return _report_release({**data, "branch": nxt.branch}, as_json=args.json)
+
+
+def _report_release(data: dict[str, Any], *, as_json: bool) -> int:
+    version, tag, commit = data["next-version"], data["tag"], data["commit"]
+    where = f"pushed to origin ({data['branch']})" if data["pushed"] else "local only (--no-push)"
+    if as_json:
         console.out(json.dumps(data, indent=2))
     else:
-        console.out(f"released {nxt.next_version}: tag {nxt.tag} on {data['commit'][:8]}, {where}")
-    console.step_summary(
-        f"### Released {nxt.next_version}\n\nTag `{nxt.tag}` on `{data['commit'][:8]}`, {where}."
-    )
+        finished = " (finished an interrupted release)" if data.get("resumed") else ""
+        console.out(f"released {version}: tag {tag} on {commit[:8]}, {where}{finished}")
+    console.step_summary(f"### Released {version}\n\nTag `{tag}` on `{commit[:8]}`, {where}.")
     _github_output(
         {
-            "version": nxt.next_version or "",
-            "tag": nxt.tag or "",
+            "version": version or "",
+            "tag": tag or "",
             "released": "true",
-            "prerelease": _prerelease(nxt.next_version),
+            "prerelease": _prerelease(version),
         }
     )
     return EXIT_OK

@@ -1,0 +1,85 @@
+"""Ctrl-C (SIGINT to the process group) and kill -9 (SIGKILL) at each step of a real
+``mlrelease release``, then a rerun: it converges. The remote ends with exactly one release commit
+on top of the commit released and its tag; the user's files are as they were; a third run has
+nothing to do.
+
+The steps are made deterministic by a git shim (:mod:`tests.integration.interrupting`) that pauses
+at the chosen git command; stamping and the changelog happen between ``fetch`` and ``add``.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.gitrepo import Repo, Tag, build_repo
+from tests.integration.interrupting import GitShim, interrupt, start
+
+pytestmark = pytest.mark.integration
+
+NOTES = b"my draft, never committed \x00\n"
+
+# step name -> (the git command to pause at, pause after it ran)
+STEPS = {
+    "before-writing": ("fetch --quiet*", False),  # nothing written yet
+    "stamped": ("add --*", False),  # files stamped and the changelog written, nothing staged
+    "staged": ("commit --quiet*", False),  # staged, not committed
+    "committed": ("tag -a*", False),  # the release commit, no tag
+    "tagged": ("push --atomic*", False),  # commit and tag, not pushed
+    "pushed": ("push --atomic*", True),  # the push landed, the run did not finish
+}
+
+
+def _repo(tmp_path: Path) -> tuple[Repo, str]:
+    repo = build_repo(tmp_path, [Tag("v0.1.0"), "fix: handle empty frames"])
+    (repo.path / "notes.txt").write_bytes(NOTES)
+    return repo, repo.git("rev-parse", "HEAD")
+
+
+def _converged(repo: Repo, start: str) -> None:
+    """The remote holds the release exactly once, the clone is clean and matches it."""
+    head = repo.remote_git("rev-parse", "refs/heads/main")
+    assert repo.remote_tag_commit("v0.1.1") == head
+    assert repo.remote_git("rev-parse", f"{head}^") == start
+    subjects = repo.remote_git("log", "--format=%s", "main").splitlines()
+    assert subjects.count("chore(release): 0.1.1") == 1, subjects
+    assert repo.remote_git("tag", "--list") == "v0.1.0\nv0.1.1"
+    assert repo.git("rev-parse", "HEAD") == head
+    assert repo.git("status", "--porcelain") == "?? notes.txt"
+    assert (repo.path / "notes.txt").read_bytes() == NOTES
+    assert 'version = "0.1.1"' in repo.remote_file("main", "pyproject.toml")
+    assert repo.remote_file("main", "CHANGELOG.md").count("## [0.1.1]") == 1
+    assert not (repo.path / ".git" / "mlrelease-release.json").exists()
+
+
+def _ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+@pytest.mark.parametrize("step", list(STEPS))
+def test_an_interrupted_release_converges_on_rerun(
+    tmp_path: Path, step: str, sig: signal.Signals
+) -> None:
+    repo, start_commit = _repo(tmp_path)
+    shim = GitShim(tmp_path / "shim")
+    pattern, after = STEPS[step]
+    proc = start(repo.path, ["release"], shim.env(pattern, after=after))
+    shim.wait_paused(proc)
+    code, stderr = interrupt(proc, sig)
+    assert code != 0
+    assert "Traceback" not in stderr
+    assert (repo.path / "notes.txt").read_bytes() == NOTES
+    if sig == signal.SIGINT:
+        assert code == 130, stderr
+    out = _ok(repo.mlrelease("release"))
+    assert "released 0.1.1: tag v0.1.1" in out
+    _converged(repo, start_commit)
+    third = repo.mlrelease("release", "--allow-noop")
+    assert "nothing to release" in _ok(third)
+    _converged(repo, start_commit)

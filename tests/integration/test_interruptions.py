@@ -83,3 +83,56 @@ def test_an_interrupted_release_converges_on_rerun(
     third = repo.mlrelease("release", "--allow-noop")
     assert "nothing to release" in _ok(third)
     _converged(repo, start_commit)
+
+
+def test_a_release_stranded_without_a_journal_is_pushed_by_the_rerun(tmp_path: Path) -> None:
+    """The state a kill during the push left before the journal existed (and --no-push leaves):
+    a tagged release commit that origin lacks. The rerun pushes it instead of saying "nothing to
+    release" forever."""
+    repo, start_commit = _repo(tmp_path)
+    _ok(repo.mlrelease("release", "--no-push"))
+    assert repo.remote_tag_commit("v0.1.1") == ""
+    out = _ok(repo.mlrelease("release"))
+    assert "released 0.1.1: tag v0.1.1" in out
+    _converged(repo, start_commit)
+
+
+def test_a_stranded_release_is_undone_when_origin_moved(tmp_path: Path) -> None:
+    repo, start_commit = _repo(tmp_path)
+    _ok(repo.mlrelease("release", "--no-push"))
+    other = repo.clone(tmp_path / "other")
+    other.commit("fix: pushed by a colleague meanwhile")
+    other.git("push", "-q", "origin", "main")
+    result = repo.mlrelease("release")
+    assert result.returncode == 1
+    assert "the upstream moved" in result.stderr
+    assert "git pull --rebase" in result.stderr
+    assert repo.remote_tag_commit("v0.1.1") == ""
+    assert repo.git("rev-parse", "HEAD") == start_commit
+    assert repo.git("tag", "--list", "v0.1.1") == ""
+    assert repo.git("status", "--porcelain") == "?? notes.txt"
+
+
+def test_a_killed_release_never_resets_what_the_user_changed_after(tmp_path: Path) -> None:
+    """Killed with its files staged; then the user edits a file of theirs and the changelog the
+    release wrote. The rerun puts back only the release's untouched files, keeps both edits and
+    refuses the dirty tree as any release would."""
+    repo, _ = _repo(tmp_path)
+    pyproject = (repo.path / "pyproject.toml").read_bytes()
+    shim = GitShim(tmp_path / "shim")
+    proc = start(repo.path, ["release"], shim.env("commit --quiet*"))
+    shim.wait_paused(proc)
+    interrupt(proc, signal.SIGKILL)
+    changes = repo.path / "CHANGES.txt"
+    changes.write_bytes(changes.read_bytes() + b"my own line\n")
+    changelog = repo.path / "CHANGELOG.md"
+    changelog.write_bytes(changelog.read_bytes() + b"\nmy own note\n")
+    result = repo.mlrelease("release")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "uncommitted changes (CHANGES.txt)" in result.stderr
+    assert "CHANGELOG.md" in result.stderr  # named as kept
+    assert changes.read_bytes().endswith(b"my own line\n")
+    assert changelog.read_bytes().endswith(b"\nmy own note\n")
+    assert (repo.path / "pyproject.toml").read_bytes() == pyproject
+    assert repo.remote_tag_commit("v0.1.1") == ""

@@ -36,12 +36,10 @@ def cmd_init(args: argparse.Namespace) -> int:
             console.out(unified_diff(change).rstrip("\n"))
         console.out(f"dry run: {len(plan.pending)} file(s) would change; nothing was written")
         return EXIT_OK
-    for change in plan.pending:
-        path = root / change.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(change.new, encoding="utf-8")
-        verb = "created" if change.old is None else "updated"
-        console.out(f"{verb} {change.path}: {change.why}")
+    from mlrelease.adopt.writes import apply
+
+    for line in apply(root, plan.pending):
+        console.out(line)
     console.out("next: mlrelease check, then nox -t check")
     return EXIT_OK
 

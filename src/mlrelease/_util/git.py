@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,8 +73,6 @@ def source_date_epoch(root: Path) -> int | None:
 
 def blob(root: Path, rev: str, path: str) -> bytes | None:
     """The exact bytes of ``path`` at commit ``rev`` (None when it has no such file)."""
-    import subprocess
-
     proc = subprocess.run(
         ["git", "cat-file", "blob", f"{rev}:{path}"],
         cwd=root,

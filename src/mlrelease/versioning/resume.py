@@ -26,6 +26,7 @@ from mlrelease.errors import ReleaseError
 from mlrelease.project import Project
 from mlrelease.versioning import journal, rollback
 from mlrelease.versioning.journal import FileChange, Journal, sha256
+from mlrelease.versioning.release import identity_env
 from mlrelease.versioning.versions import current_branch, format_tag, release_version_at_head
 
 RELEASE_PREFIX = "chore(release): "
@@ -124,8 +125,6 @@ def _finish(
     project: Project, entry: Journal, head: str, *, push: bool, stranded: bool
 ) -> dict[str, Any] | None:
     root = project.root
-    from mlrelease.versioning.release import identity_env
-
     tagged = git(root, "rev-parse", "--verify", "--quiet", f"{entry.tag}^{{commit}}", check=False)
     if not tagged:
         echo(f"tagging the release commit {head[:12]} {entry.tag}")

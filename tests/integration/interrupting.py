@@ -96,3 +96,32 @@ def interrupt(proc: subprocess.Popen[str], sig: signal.Signals) -> tuple[int, st
         os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
     return proc.returncode, err
+
+
+class StderrLines:
+    """The stderr lines of a running process, read by a thread (so the test can wait for one)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        import threading
+
+        self.lines: list[str] = []
+        self._proc = proc
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        assert self._proc.stderr is not None
+        for line in self._proc.stderr:
+            self.lines.append(line)
+
+    def wait_for(self, fragment: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(fragment in line for line in self.lines):
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+                raise AssertionError(f"{fragment!r} never came:\n{''.join(self.lines)}")
+            time.sleep(0.02)
+
+    def text(self) -> str:
+        self._thread.join(30)
+        return "".join(self.lines)

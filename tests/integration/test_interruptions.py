@@ -9,14 +9,29 @@ at the chosen git command; stamping and the changelog happen between ``fetch`` a
 
 from __future__ import annotations
 
+import fcntl
+import os
 import signal
 import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from tests.integration import feedservers as fs
 from tests.integration.gitrepo import Repo, Tag, build_repo
-from tests.integration.interrupting import GitShim, interrupt, start
+from tests.integration.interrupting import GitShim, StderrLines, interrupt, start
+from tests.integration.test_publish_wheels import (
+    ALL,
+    PY3,
+    actions,
+    make_project,
+    put_dist,
+    run_publish,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -136,3 +151,108 @@ def test_a_killed_release_never_resets_what_the_user_changed_after(tmp_path: Pat
     assert changelog.read_bytes().endswith(b"\nmy own note\n")
     assert (repo.path / "pyproject.toml").read_bytes() == pyproject
     assert repo.remote_tag_commit("v0.1.1") == ""
+
+
+# --- publish wheels: killed mid-run, the rerun converges with every file on the feed once ----------
+
+
+def _start_publish(project: Path, token: str | None = None) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLRELEASE_", "GITHUB_"))}
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+    if token is not None:
+        env.update(MLRELEASE_FEED_TOKEN=token, MLRELEASE_FEED_USERNAME="ci")
+    return subprocess.Popen(
+        [sys.executable, "-m", "mlrelease", "-C", str(project), "publish", "wheels"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def _stop(proc: subprocess.Popen[str], sig: signal.Signals, lines: StderrLines) -> str:
+    os.killpg(proc.pid, sig)
+    proc.wait(60)
+    stderr = lines.text()
+    assert proc.returncode == (130 if sig == signal.SIGINT else -signal.SIGKILL), stderr
+    assert "Traceback" not in stderr
+    return stderr
+
+
+def _rerun_converges(project: Path, stored: Callable[[], list[str]], token: str | None) -> None:
+    """The rerun uploads what is missing; the third run uploads nothing; each file is there once."""
+    second = run_publish(project, "publish", "wheels", token=token)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert set(actions(second.stdout)) == set(ALL)
+    assert stored() == ALL
+    third = run_publish(project, "publish", "wheels", token=token)
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert actions(third.stdout) == dict.fromkeys(ALL, "already published")
+    assert stored() == ALL
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+def test_publish_to_the_directory_feed_killed_after_the_first_file_converges(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """One file is on the feed; the next publish waits for the feed's writer lock (held here) and
+    is interrupted there, between two files."""
+    project = make_project(tmp_path / "proj", None, files=[PY3])
+    first = run_publish(project, "publish", "wheels")
+    assert actions(first.stdout) == {PY3: "uploaded"}, first.stderr
+    put_dist(project)
+    feed = project / ".mlrelease" / "feed"
+    with (feed / ".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        proc = _start_publish(project)
+        lines = StderrLines(proc)
+        lines.wait_for("uploading ")
+        _stop(proc, sig, lines)
+
+    def stored() -> list[str]:
+        folder = feed / "simple" / "tinypkg"
+        return sorted(p.name for p in folder.iterdir() if p.name != "index.html")
+
+    assert stored() == [PY3]
+    _rerun_converges(project, stored, None)
+    page = (feed / "simple" / "tinypkg" / "index.html").read_text(encoding="utf-8")
+    assert all(page.count(f">{name}<") == 1 for name in ALL), page
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+def test_publish_to_pypiserver_killed_during_an_upload_converges(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    """The second upload is held by a proxy until the publisher is interrupted, then it lands
+    anyway (the worst case: the feed has a file the publisher never heard about)."""
+    with fs.pypiserver(tmp_path / "pypiserver") as feed:
+        arrived, release = threading.Event(), threading.Event()
+        with fs.fault_proxy(feed.upload_url) as proxy:
+            posts: list[str] = []
+
+            def hold_the_second_upload(method: str, path: str) -> None:
+                if method == "POST":
+                    posts.append(path)
+                    if len(posts) == 2:
+                        arrived.set()
+                        release.wait(60)
+
+            proxy.take_fault = hold_the_second_upload  # type: ignore[method-assign]
+            project = make_project(tmp_path / "proj", proxy.feed(feed))
+            proc = _start_publish(project, token=feed.password)
+            lines = StderrLines(proc)
+            assert arrived.wait(60), "".join(lines.lines)
+            _stop(proc, sig, lines)
+            release.set()
+            deadline = time.monotonic() + 30
+            while len(fs_files(feed)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(fs_files(feed)) == 2  # the held upload landed after the kill
+            _rerun_converges(project, lambda: fs_files(feed), feed.password)
+            assert feed.listing("tinypkg") == ALL
+
+
+def fs_files(feed: fs.Feed) -> list[str]:
+    return sorted(p.name for p in Path(feed.packages or "").iterdir())

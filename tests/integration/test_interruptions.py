@@ -95,9 +95,10 @@ def test_an_interrupted_release_converges_on_rerun(
     out = _ok(repo.mlrelease("release"))
     assert "released 0.1.1: tag v0.1.1" in out
     _converged(repo, start_commit)
-    third = repo.mlrelease("release", "--allow-noop")
-    assert "nothing to release" in _ok(third)
-    _converged(repo, start_commit)
+    if sig == signal.SIGKILL:  # (the SIGINT runs end in the same states; this keeps the file fast)
+        third = repo.mlrelease("release", "--allow-noop")
+        assert "nothing to release" in _ok(third)
+        _converged(repo, start_commit)
 
 
 def test_a_release_stranded_without_a_journal_is_pushed_by_the_rerun(tmp_path: Path) -> None:

@@ -123,12 +123,9 @@ def cmd_release(args: argparse.Namespace) -> int:
     if args.verify_tag:
         return _verify_tag(project, as_json=args.json)
     expect_sha = (args.expect_sha or os.environ.get("MLRELEASE_EXPECT_SHA", "")).strip()
-    if not args.dry_run:
-        from mlrelease.versioning.resume import resume
-
-        finished = resume(project, push=not args.no_push, expect_sha=expect_sha)
-        if finished is not None:  # an interrupted release was finished
-            return _report_release(finished, as_json=args.json)
+    done = _interrupted_release(project, args, expect_sha)
+    if done is not None:
+        return done
     plan = plan_steps(
         project,
         as_version=args.as_version,
@@ -156,6 +153,24 @@ def cmd_release(args: argparse.Namespace) -> int:
         return EXIT_OK
     data = execute(project, plan)
     return _report_release({**data, "branch": nxt.branch}, as_json=args.json)
+
+
+def _interrupted_release(project: Project, args: argparse.Namespace, expect_sha: str) -> int | None:
+    """Finish or roll back a release a kill interrupted (a dry run only says one is pending);
+    None when the release goes on as usual."""
+    from mlrelease.versioning.resume import pending, resume
+
+    if not args.dry_run:
+        finished = resume(project, push=not args.no_push, expect_sha=expect_sha)
+        return None if finished is None else _report_release(finished, as_json=args.json)
+    interrupted = pending(project)
+    if interrupted is None:
+        return None
+    console.out(
+        f"dry run: an interrupted release of {interrupted.version} ({interrupted.tag}, stopped "
+        f"at: {interrupted.step}) is pending; mlrelease release finishes it or rolls it back"
+    )
+    return EXIT_OK
 
 
 def _report_release(data: dict[str, Any], *, as_json: bool) -> int:

@@ -365,9 +365,16 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
     if not plan.push:
         journal.clear(root)
         return data
-    journal.save(root, entry, "pushing")
     try:
+        journal.save(root, entry, "pushing")
         rollback.push(root, entry)
+    except OSError as exc:  # the journal could not be written: nothing was pushed
+        rollback.undo(root, entry)
+        journal.clear(root)
+        raise ReleaseError(
+            f"the release journal could not be written, nothing was pushed or kept: {exc}",
+            hint="fix the cause above (disk space, permissions on .git) and rerun",
+        ) from None
     except ReleaseError:
         journal.clear(root)  # the push failed and the release was undone
         raise

@@ -88,6 +88,14 @@ def resume(project: Project, *, push: bool, expect_sha: str = "") -> dict[str, A
         entry = _stranded(project) if push else None
         if entry is None:
             return None
+    lock = root / git(root, "rev-parse", "--git-path", "index.lock")
+    if lock.exists():
+        raise ReleaseError(
+            f"{lock} exists: a git command was stopped in the middle (or is still running), so the "
+            f"interrupted release of {entry.version} cannot be finished or rolled back yet",
+            hint=f"if no git command is running in this clone, delete {lock}, then rerun "
+            "mlrelease release",
+        )
     head = git(root, "rev-parse", "HEAD")
     if not stranded:
         echo(f"found an interrupted release of {entry.version} (stopped at: {entry.step})")

@@ -138,6 +138,8 @@ def test_a_killed_release_never_resets_what_the_user_changed_after(tmp_path: Pat
     proc = start(repo.path, ["release"], shim.env("commit --quiet*"))
     shim.wait_paused(proc)
     interrupt(proc, signal.SIGKILL)
+    dry = _ok(repo.mlrelease("release", "--dry-run"))
+    assert "an interrupted release of 0.1.1 (v0.1.1, stopped at: committing) is pending" in dry
     changes = repo.path / "CHANGES.txt"
     changes.write_bytes(changes.read_bytes() + b"my own line\n")
     changelog = repo.path / "CHANGELOG.md"

@@ -86,8 +86,8 @@ def resume(project: Project, *, push: bool, expect_sha: str = "") -> dict[str, A
     stranded = entry is None
     if entry is None:
         entry = _stranded(project) if push else None
-        if entry is None:
-            return None
+        if entry is None or _remote_tag(project, entry.tag) == git(root, "rev-parse", "HEAD"):
+            return None  # nothing stranded, or a release that was pushed (a rerun of CI)
     lock = root / git(root, "rev-parse", "--git-path", "index.lock")
     if lock.exists():
         raise ReleaseError(
@@ -126,12 +126,10 @@ def resume(project: Project, *, push: bool, expect_sha: str = "") -> dict[str, A
             f"--expect-sha {expect_sha[:12]}",
             hint="rerun with the SHA it was cut from, or roll it back by hand",
         )
-    return _finish(project, entry, head, push=push, stranded=stranded)
+    return _finish(project, entry, head, push=push)
 
 
-def _finish(
-    project: Project, entry: Journal, head: str, *, push: bool, stranded: bool
-) -> dict[str, Any] | None:
+def _finish(project: Project, entry: Journal, head: str, *, push: bool) -> dict[str, Any]:
     root = project.root
     tagged = git(root, "rev-parse", "--verify", "--quiet", f"{entry.tag}^{{commit}}", check=False)
     if not tagged:
@@ -164,8 +162,6 @@ def _finish(
             "release to push them",
         )
     if remote == head:
-        if stranded:
-            return None  # a release that was pushed: nothing is pending
         journal.clear(root)
         echo(f"origin already has {entry.tag} on {head[:12]}: the push had landed")
         data["pushed"] = True

@@ -72,9 +72,9 @@ def source_date_epoch(root: Path) -> int | None:
 
 
 def blob(root: Path, rev: str, path: str) -> bytes | None:
-    """The exact bytes of ``path`` at commit ``rev`` (None when it has no such file)."""
+    """The exact bytes of ``path`` (relative to ``root``) at commit ``rev`` (None when absent)."""
     proc = subprocess.run(
-        ["git", "cat-file", "blob", f"{rev}:{path}"],
+        ["git", "cat-file", "blob", f"{rev}:./{path}"],
         cwd=root,
         capture_output=True,
         check=False,

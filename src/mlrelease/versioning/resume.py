@@ -52,7 +52,9 @@ def _stranded(project: Project) -> Journal | None:
         return None
     tag = format_tag(project.config.version.tag_format, version)
     files = {}
-    for rel in git(root, "diff", "--name-only", "--no-renames", parent, "HEAD").splitlines():
+    for rel in git(
+        root, "diff", "--name-only", "--relative", "--no-renames", parent, "HEAD"
+    ).splitlines():
         after = blob(root, "HEAD", rel)
         files[rel] = FileChange(blob(root, parent, rel), sha256(after or b""))
     return Journal(

@@ -258,3 +258,35 @@ def test_publish_to_pypiserver_killed_during_an_upload_converges(
 
 def fs_files(feed: fs.Feed) -> list[str]:
     return sorted(p.name for p in Path(feed.packages or "").iterdir())
+
+
+def test_a_killed_push_is_undone_when_origin_moved_and_the_next_run_releases(
+    tmp_path: Path,
+) -> None:
+    """Killed before its push; a colleague pushes meanwhile. The rerun pushes nothing, undoes the
+    local commit and tag (the files go back) and says to pull; after the pull the release runs."""
+    repo, start_commit = _repo(tmp_path)
+    pyproject = (repo.path / "pyproject.toml").read_bytes()
+    shim = GitShim(tmp_path / "shim")
+    proc = start(repo.path, ["release"], shim.env("push --atomic*"))
+    shim.wait_paused(proc)
+    interrupt(proc, signal.SIGKILL)
+    other = repo.clone(tmp_path / "other")
+    other.commit("fix: pushed by a colleague meanwhile")
+    other.git("push", "-q", "origin", "main")
+    result = repo.mlrelease("release")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the upstream moved" in result.stderr
+    assert "nothing was pushed" in result.stderr
+    assert repo.remote_tag_commit("v0.1.1") == ""
+    assert repo.git("rev-parse", "HEAD") == start_commit
+    assert repo.git("tag", "--list", "v0.1.1") == ""
+    assert repo.git("status", "--porcelain") == "?? notes.txt"
+    assert (repo.path / "pyproject.toml").read_bytes() == pyproject
+    repo.git("pull", "-q", "--rebase", "origin", "main")
+    assert "released 0.1.1: tag v0.1.1" in _ok(repo.mlrelease("release"))
+    head = repo.remote_git("rev-parse", "refs/heads/main")
+    assert repo.remote_tag_commit("v0.1.1") == head
+    assert repo.remote_git("log", "-1", "--format=%s", f"{head}^") == (
+        "fix: pushed by a colleague meanwhile"
+    )

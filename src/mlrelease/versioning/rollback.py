@@ -71,8 +71,9 @@ def undo(root: Path, entry: Journal) -> None:
     ):  # the tag is on a commit made on top of the start: the release's own
         run(["git", "tag", "-d", entry.tag], cwd=root, check=False, quiet=True)
     if git(root, "rev-parse", "HEAD", check=False) == entry.start:  # not committed: unstage ours
-        paths = sorted(entry.files)
-        run(["git", "reset", "--quiet", "--", *paths], cwd=root, check=False, quiet=True)
+        if entry.files:
+            paths = sorted(entry.files)
+            run(["git", "reset", "--quiet", "--", *paths], cwd=root, check=False, quiet=True)
     else:
         run(["git", "reset", "--quiet", "--mixed", entry.start], cwd=root, check=False, quiet=True)
     restore_files(root, entry)

@@ -46,6 +46,11 @@ STEPS = {
     "pushed": ("push --atomic*", True),  # the push landed, the run did not finish
 }
 
+# A third run after one kill per way the rerun converges (rolled back and released again, finished
+# the push, found the push had landed): the other cases end in the same states, and each run costs
+# python-semantic-release's start-up, which keeps this file fast.
+THIRD_RUN = ("staged", "tagged", "pushed")
+
 
 def _repo(tmp_path: Path) -> tuple[Repo, str]:
     repo = build_repo(tmp_path, [Tag("v0.1.0"), "fix: handle empty frames"])
@@ -94,7 +99,7 @@ def test_an_interrupted_release_converges_on_rerun(
     out = _ok(repo.mlrelease("release"))
     assert "released 0.1.1: tag v0.1.1" in out
     _converged(repo, start_commit)
-    if sig == signal.SIGKILL:  # (the SIGINT runs end in the same states; this keeps the file fast)
+    if sig == signal.SIGKILL and step in THIRD_RUN:
         third = repo.mlrelease("release", "--allow-noop")
         assert "nothing to release" in _ok(third)
         _converged(repo, start_commit)

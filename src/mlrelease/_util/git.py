@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,3 +69,15 @@ def source_date_epoch(root: Path) -> int | None:
     if raw.isdigit():
         return int(raw)
     return Repo(root).last_commit_epoch()
+
+
+def blob(root: Path, rev: str, path: str) -> bytes | None:
+    """The exact bytes of ``path`` (relative to ``root``) at commit ``rev`` (None when absent)."""
+    proc = subprocess.run(
+        ["git", "cat-file", "blob", f"{rev}:./{path}"],
+        cwd=root,
+        capture_output=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    return proc.stdout if proc.returncode == 0 else None

@@ -14,6 +14,7 @@ from mlrelease.adopt.callers import AUDIENCE, ISSUER
 from mlrelease.adopt.doctor import diagnose, render
 from mlrelease.adopt.init import InitPlan, explain, plan_init, unified_diff
 from mlrelease.adopt.record import init_record_change
+from mlrelease.adopt.writes import apply
 from mlrelease.errors import EXIT_FAILURE, EXIT_OK, EnvironmentProblem
 from mlrelease.infra.output import module_findings
 
@@ -50,12 +51,8 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _write_changes(root: Path, plan: InitPlan) -> None:
-    for change in plan.pending:
-        path = root / change.path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(change.new, encoding="utf-8")
-        verb = "created" if change.old is None else "updated"
-        console.out(f"{verb} {change.path}: {change.why}")
+    for line in apply(root, plan.pending):
+        console.out(line)
 
 
 def _init_json(root: Path, plan: InitPlan, *, dry_run: bool) -> int:

@@ -122,13 +122,17 @@ def cmd_release(args: argparse.Namespace) -> int:
     project = _project(args)
     if args.verify_tag:
         return _verify_tag(project, as_json=args.json)
+    expect_sha = (args.expect_sha or os.environ.get("MLRELEASE_EXPECT_SHA", "")).strip()
+    done = _interrupted_release(project, args, expect_sha)
+    if done is not None:
+        return done
     plan = plan_steps(
         project,
         as_version=args.as_version,
         prerelease=args.prerelease,
         push=not args.no_push,
         dry_run=args.dry_run,
-        expect_sha=(args.expect_sha or os.environ.get("MLRELEASE_EXPECT_SHA", "")).strip(),
+        expect_sha=expect_sha,
     )
     if not isinstance(plan, ReleasePlan):
         return _nothing_to_release(project, plan, allow_noop=args.allow_noop, as_json=args.json)
@@ -148,20 +152,42 @@ def cmd_release(args: argparse.Namespace) -> int:
             console.out(line)
         return EXIT_OK
     data = execute(project, plan)
-    where = f"pushed to origin ({nxt.branch})" if data["pushed"] else "local only (--no-push)"
-    if args.json:
+    return _report_release({**data, "branch": nxt.branch}, as_json=args.json)
+
+
+def _interrupted_release(project: Project, args: argparse.Namespace, expect_sha: str) -> int | None:
+    """Finish or roll back a release a kill interrupted (a dry run only says one is pending);
+    None when the release goes on as usual."""
+    from mlrelease.versioning.resume import pending, resume
+
+    if not args.dry_run:
+        finished = resume(project, push=not args.no_push, expect_sha=expect_sha)
+        return None if finished is None else _report_release(finished, as_json=args.json)
+    interrupted = pending(project)
+    if interrupted is None:
+        return None
+    console.out(
+        f"dry run: an interrupted release of {interrupted.version} ({interrupted.tag}, stopped "
+        f"at: {interrupted.step}) is pending; mlrelease release finishes it or rolls it back"
+    )
+    return EXIT_OK
+
+
+def _report_release(data: dict[str, Any], *, as_json: bool) -> int:
+    version, tag, commit = data["next-version"], data["tag"], data["commit"]
+    where = f"pushed to origin ({data['branch']})" if data["pushed"] else "local only (--no-push)"
+    if as_json:
         console.out(json.dumps(data, indent=2))
     else:
-        console.out(f"released {nxt.next_version}: tag {nxt.tag} on {data['commit'][:8]}, {where}")
-    console.step_summary(
-        f"### Released {nxt.next_version}\n\nTag `{nxt.tag}` on `{data['commit'][:8]}`, {where}."
-    )
+        finished = " (finished an interrupted release)" if data.get("resumed") else ""
+        console.out(f"released {version}: tag {tag} on {commit[:8]}, {where}{finished}")
+    console.step_summary(f"### Released {version}\n\nTag `{tag}` on `{commit[:8]}`, {where}.")
     _github_output(
         {
-            "version": nxt.next_version or "",
-            "tag": nxt.tag or "",
+            "version": version or "",
+            "tag": tag or "",
             "released": "true",
-            "prerelease": _prerelease(nxt.next_version),
+            "prerelease": _prerelease(version),
         }
     )
     return EXIT_OK

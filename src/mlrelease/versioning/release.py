@@ -21,13 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlrelease._util.atomic_write import write_atomic
 from mlrelease._util.git import git
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import MlreleaseError, ReleaseError, ToolError
 from mlrelease.project import Project
-from mlrelease.versioning import semrel
-from mlrelease.versioning.changelog import update_changelog
-from mlrelease.versioning.stamping import stamp, stamp_targets
+from mlrelease.versioning import journal, rollback, semrel
+from mlrelease.versioning.changelog import render_section, updated_text
+from mlrelease.versioning.journal import FileChange, Journal, sha256
+from mlrelease.versioning.stamping import stamp_targets, stamped_text
 from mlrelease.versioning.versions import (
     NextVersion,
     branch_kind,
@@ -57,6 +59,7 @@ class ReleasePlan:
     push: bool
     remote_ref: str
     steps: list[str] = field(default_factory=list)
+    contents: dict[str, bytes] = field(default_factory=dict)  # path -> bytes after (execute)
 
     def as_data(self) -> dict[str, Any]:
         return {**self.next.as_data(), "steps": list(self.steps), "pushed": False}
@@ -277,7 +280,7 @@ def plan_steps(
     return ReleasePlan(nxt, stamps, changelog, message, push, remote_ref, steps)
 
 
-def _identity_env(root: Path) -> dict[str, str]:
+def identity_env(root: Path) -> dict[str, str]:
     """A committer identity for CI machines that have none configured (said out loud)."""
     if git(root, "config", "user.email", check=False) and git(
         root, "config", "user.name", check=False
@@ -292,76 +295,90 @@ def _identity_env(root: Path) -> dict[str, str]:
     }
 
 
+def planned_files(project: Project, plan: ReleasePlan, today: str) -> dict[str, FileChange]:
+    """Each file the release writes with its bytes now and the SHA-256 of its bytes after,
+    computed before anything is written; the new bytes go in ``plan.contents``."""
+    root = project.root
+    nxt = plan.next
+    assert nxt.next_version is not None  # noqa: S101 - plan_steps guarantees it
+    before = {
+        p: _read_bytes(root / p) for p in sorted({p for p, _ in plan.stamps} | {plan.changelog})
+    }
+    texts: dict[str, str] = {}
+    for path, key in plan.stamps:
+        text = texts.get(path, (before[path] or b"").decode("utf-8"))
+        texts[path] = stamped_text(text, path, key, nxt.next_version)
+    old = before[plan.changelog]
+    existing = texts.get(plan.changelog, None if old is None else old.decode("utf-8"))
+    section = render_section(nxt.next_version, today, nxt.commits)
+    texts[plan.changelog] = updated_text(existing, section)
+    plan.contents = {p: t.encode("utf-8") for p, t in texts.items()}
+    return {p: FileChange(before[p], sha256(plan.contents[p])) for p in texts}
+
+
 def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
-    """Stamp, changelog, commit, tag, push; undo the local commit and tag if the push fails."""
+    """Stamp, changelog, commit, tag, push; undo the local commit and tag if the push fails.
+
+    The journal (:mod:`mlrelease.versioning.journal`) is written before each step, so a rerun after
+    a kill finishes or rolls back what was in flight (:mod:`mlrelease.versioning.resume`)."""
 
     root = project.root
     nxt = plan.next
     assert nxt.next_version is not None  # noqa: S101 - plan_steps guarantees it
     assert nxt.tag is not None  # noqa: S101 - plan_steps guarantees it
-    start = git(root, "rev-parse", "HEAD")
-    env = _identity_env(root)
-    written = sorted({p for p, _ in plan.stamps} | {plan.changelog})
-    snapshot = {p: _read_bytes(root / p) for p in written}
+    env = identity_env(root)
+    today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    entry = Journal(
+        version=nxt.next_version,
+        tag=nxt.tag,
+        branch=plan.remote_ref.removeprefix("refs/heads/"),
+        remote_ref=plan.remote_ref,
+        start=git(root, "rev-parse", "HEAD"),
+        message=plan.message,
+        push=plan.push,
+    )
     try:
+        entry.files = planned_files(project, plan, today)
+        journal.save(root, entry, "writing")
         for path, key in plan.stamps:
             echo(f"stamping {nxt.next_version} into {path} ({key or 'the whole file'})")
-            stamp(root, path, key, nxt.next_version)
-        today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
         echo(f"updating {plan.changelog}")
-        update_changelog(root / plan.changelog, nxt.next_version, today, nxt.commits)
-        run(["git", "add", "--", *written], cwd=root)
+        for path, content in plan.contents.items():
+            write_atomic(root / path, content)
+        journal.save(root, entry, "committing")
+        run(["git", "add", "--", *sorted(entry.files)], cwd=root)
         run(["git", "commit", "--quiet", "-m", plan.message], cwd=root, env=env)
+        journal.save(root, entry, "tagging")
         run(["git", "tag", "-a", nxt.tag, "-m", f"Release {nxt.next_version}"], cwd=root, env=env)
-    except (MlreleaseError, OSError) as exc:
-        _undo(root, start, nxt.tag, snapshot)
+    except (MlreleaseError, OSError, UnicodeDecodeError) as exc:
+        rollback.undo(root, entry)
+        journal.clear(root)
         raise ReleaseError(
             f"the release commit could not be made, nothing was kept: {exc}",
             hint="fix the cause above and rerun",
         ) from None
     except KeyboardInterrupt:  # Ctrl-C while writing: the files go back as they were
-        _undo(root, start, nxt.tag, snapshot)
+        rollback.undo(root, entry)
+        journal.clear(root)
         raise
     data = {**plan.as_data(), "commit": git(root, "rev-parse", "HEAD")}
     if not plan.push:
+        journal.clear(root)
         return data
-    argv = [
-        "git",
-        "push",
-        "--atomic",
-        "--porcelain",
-        "origin",
-        f"HEAD:{plan.remote_ref}",
-        f"refs/tags/{nxt.tag}",
-    ]
-    result = run(argv, cwd=root, check=False)
-    if result.returncode != 0:
-        _undo(root, start, nxt.tag, snapshot)
-        output = (result.stdout + result.stderr).lower()
-        moved = any(
-            w in output
-            for w in (
-                "rejected",
-                "stale info",
-                "fetch first",
-                "non-fast-forward",
-                "cannot lock ref",
-                "already exists",
-                "atomic push failed",
-            )
-        )
-        if moved:
-            raise ReleaseError(
-                f"the upstream moved while releasing {nxt.next_version}: the push of "
-                f"{plan.remote_ref.removeprefix('refs/heads/')} and {nxt.tag} was rejected, nothing "
-                "was pushed, and the local release commit and tag were undone",
-                hint="the upstream moved; pull and rerun (git pull --rebase, then mlrelease release)",
-            )
+    try:
+        journal.save(root, entry, "pushing")
+        rollback.push(root, entry)
+    except OSError as exc:  # the journal could not be written: nothing was pushed
+        rollback.undo(root, entry)
+        journal.clear(root)
         raise ReleaseError(
-            f"pushing {nxt.tag} failed, nothing was pushed and the local release commit and tag "
-            f"were undone: {(result.stderr or result.stdout).strip().splitlines()[-1:]}",
-            hint="check access to origin (a token with contents: write), then rerun",
-        )
+            f"the release journal could not be written, nothing was pushed or kept: {exc}",
+            hint="fix the cause above (disk space, permissions on .git) and rerun",
+        ) from None
+    except ReleaseError:
+        journal.clear(root)  # the push failed and the release was undone
+        raise
+    journal.clear(root)
     data["pushed"] = True
     return data
 
@@ -371,17 +388,3 @@ def _read_bytes(path: Path) -> bytes | None:
         return path.read_bytes()
     except FileNotFoundError:
         return None
-
-
-def _undo(root: Path, start: str, tag: str, snapshot: dict[str, bytes | None]) -> None:
-    """Drop the local tag, move HEAD and the index back to ``start`` and put back exactly the
-    files the release wrote (their bytes before it; removed when it created them). Never
-    ``reset --hard``: every other file in the working tree, tracked or not, stays as it is."""
-    run(["git", "tag", "-d", tag], cwd=root, check=False, quiet=True)
-    run(["git", "reset", "--quiet", "--mixed", start], cwd=root, check=False, quiet=True)
-    for rel, data in snapshot.items():
-        path = root / rel
-        if data is None:
-            path.unlink(missing_ok=True)
-        elif _read_bytes(path) != data:
-            path.write_bytes(data)

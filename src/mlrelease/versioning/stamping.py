@@ -115,19 +115,23 @@ def _stamp_problem(entry: str, message: str) -> Problem:
 
 def stamp(root: Path, path: str, key: str, version: str) -> None:
     file = root / path
-    text = file.read_text(encoding="utf-8")
+    file.write_text(
+        stamped_text(file.read_text(encoding="utf-8"), path, key, version), encoding="utf-8"
+    )
+
+
+def stamped_text(text: str, path: str, key: str, version: str) -> str:
+    """``text`` (the content of ``path``) with ``key`` set to ``version``; nothing is written."""
     if key == WHOLE_FILE:
-        file.write_text(f"{version}\n", encoding="utf-8")
-        return
-    if file.suffix == ".toml":
+        return f"{version}\n"
+    if Path(path).suffix == ".toml":
         doc = tomlkit.parse(text)
         table: Any = doc
         *parents, leaf = key.split(".")
         for part in parents:
             table = table[part]
         table[leaf] = version
-        file.write_text(tomlkit.dumps(doc), encoding="utf-8")
-        return
+        return tomlkit.dumps(doc)
     pattern = re.compile(_VAR_RE.format(var=re.escape(key)), re.MULTILINE)
     new, count = pattern.subn(lambda m: f"{m['head']}{m['q']}{version}{m['q']}", text, count=1)
     if count == 0:
@@ -135,7 +139,7 @@ def stamp(root: Path, path: str, key: str, version: str) -> None:
             f'{path}: no {key} = "..." assignment to stamp',
             hint="add one or remove the stamp entry",
         )
-    file.write_text(new, encoding="utf-8")
+    return new
 
 
 # --- the tag-driven flow -----------------------------------------------------------------------
@@ -179,7 +183,7 @@ def verify_tag(project: Project) -> dict[str, Any]:
             if value is not None:
                 found.append((path, value))
             continue
-        if path.endswith(".toml"):
+        if Path(path).suffix == ".toml":
             continue
         m = re.search(
             _VAR_RE.format(var=re.escape(key)),

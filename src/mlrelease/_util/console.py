@@ -46,6 +46,16 @@ def error(message: str, *, hint: str = "") -> None:
     annotate_error(message + (f" ({hint})" if hint else ""))
 
 
+def warn(message: str, *, hint: str = "") -> None:
+    """A warning for people, on stderr (stdout stays the result, e.g. a diff or JSON)."""
+    text = f"warning: {message}" + (f"\n  fix: {hint}" if hint else "")
+    sys.stderr.write(redact(text) + "\n")
+    sys.stderr.flush()
+    if on_github_actions():
+        sys.stdout.write(f"::warning::{_escape_data(redact(message))}\n")
+        sys.stdout.flush()
+
+
 def problems(items: list[Problem], *, header: str) -> None:
     sys.stderr.write(redact(header) + "\n")
     for p in items:

@@ -232,7 +232,8 @@ def _add_adoption_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "--workflows-repo",
         metavar="OWNER/REPO[@REF]",
         help="where the caller finds the reusable workflows (default: $MLRELEASE_WORKFLOWS_REPO, "
-        "else contoso/mlrelease@v1)",
+        "else workflows-repo in $MLRELEASE_DEFAULTS or ~/.config/mlrelease/defaults.toml, "
+        "else a placeholder that check and doctor reject)",
     )
     p.set_defaults(handler=_lazy("mlrelease.cli.adopt:cmd_init"))
 

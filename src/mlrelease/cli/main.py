@@ -194,6 +194,11 @@ def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
             help="the built files (default: [tool.mlrelease.build] outdir)",
         )
         _add_json(q, "the result")
+        q.add_argument(
+            "--allow-dirty",
+            action="store_true",
+            help="publish even when pyproject.toml's tables or a Dockerfile have uncommitted changes",
+        )
         if target != "wheels":
             q.add_argument(
                 "--sbom",

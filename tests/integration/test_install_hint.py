@@ -25,12 +25,16 @@ from tests.integration.test_publish_wheels import _git, run_publish
 pytestmark = pytest.mark.integration
 
 
-def make_wheel(out: Path, name: str, version: str, requires: list[str]) -> Path:
-    """A minimal pure-Python wheel: one module, METADATA, WHEEL and a RECORD with hashes."""
+def make_wheel(
+    out: Path, name: str, version: str, requires: list[str], payload: bytes = b""
+) -> Path:
+    """A minimal pure-Python wheel: one module (and ``payload`` as a data file), METADATA, WHEEL
+    and a RECORD with hashes."""
     mod = name.replace("-", "_")
     dist_info = f"{mod}-{version}.dist-info"
     files = {
         f"{mod}/__init__.py": f"NAME = {name!r}\n".encode(),
+        **({f"{mod}/payload.bin": payload} if payload else {}),
         f"{dist_info}/METADATA": (
             f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
             + "".join(f"Requires-Dist: {r}\n" for r in requires)

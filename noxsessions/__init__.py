@@ -3,7 +3,7 @@
 .. code-block:: python
 
     # /// script
-    # dependencies = ["nox>=2025.10", "mlrelease"]
+    # dependencies = ["nox>=2025.10", "mlrelease>=0.1.0,<0.2"]
     # ///
     import noxsessions
 

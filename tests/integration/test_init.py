@@ -215,9 +215,7 @@ def test_existing_files_are_only_replaced_with_force(tmp_path: Path) -> None:
     assert ".github/workflows/mlrelease.yml exists and was left as it is" in proc.stdout
     forced = mlrelease(root, "init", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert "acme/mlrelease/.github/workflows/release.yml@v1" in workflow.read_text(
-        encoding="utf-8"
-    )
+    assert "acme/mlrelease/.github/workflows/release.yml@v1" in workflow.read_text(encoding="utf-8")
     # --force never touches an existing [tool.mlrelease] table
     assert "pyproject.toml already has [tool.mlrelease]" in forced.stdout
 

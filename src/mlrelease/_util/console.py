@@ -54,9 +54,9 @@ def warn(message: str, *, hint: str = "") -> None:
     text = f"warning: {message}" + (f"\n  fix: {hint}" if hint else "")
     sys.stderr.write(redact(text) + "\n")
     sys.stderr.flush()
-    if on_github_actions():
-        sys.stdout.write(f"::warning::{_escape_data(redact(message))}\n")
-        sys.stdout.flush()
+    if on_github_actions():  # on stderr too: stdout stays the result (e.g. --json)
+        sys.stderr.write(f"::warning::{_escape_data(redact(message))}\n")
+        sys.stderr.flush()
 
 
 def problems(items: list[Problem], *, header: str) -> None:

@@ -129,14 +129,14 @@ class Machine:
     env: dict[str, str]
     log: list[str] = field(default_factory=list)
 
-    def sh(self, command: str, cwd: Path) -> str:
+    def sh(self, command: str, cwd: Path, *, ok: bool = True) -> str:
         proc = subprocess.run(
             ["bash", "--noprofile", "--norc", "-c", command],
             cwd=cwd, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             stdin=subprocess.DEVNULL, check=False, timeout=900,
         )  # fmt: skip
         self.log.append(f"$ {command}  (in {cwd}, exit {proc.returncode})\n{proc.stdout[-4000:]}")
-        assert proc.returncode == 0, "\n\n".join(self.log[-3:])
+        assert (proc.returncode == 0) == ok, "\n\n".join(self.log[-3:])
         return proc.stdout
 
 
@@ -193,8 +193,13 @@ def registry(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 @pytest.fixture
 def machine(registry: str, tmp_path: Path) -> Machine:
+    return new_machine(tmp_path, registry)
+
+
+def new_machine(tmp_path: Path, index: str | None) -> Machine:
     """A clean user's machine: an empty HOME, pipx (a tool of the system, in its own venv), pip
-    configured as it comes with the registry as its index, no uv and no dev venv on PATH."""
+    configured as it comes with ``index`` as its index (None: pip's default, the public one), no
+    uv and no dev venv on PATH."""
     home = tmp_path / "home"
     home.mkdir()
     base = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
@@ -212,7 +217,6 @@ def machine(registry: str, tmp_path: Path) -> Machine:
         HOME=str(home),
         XDG_CACHE_HOME=str(fs.CACHE / "first-hour-walk-cache"),  # downloads only: reruns are faster
         PIP_CONFIG_FILE=os.devnull,
-        PIP_INDEX_URL=registry,  # the organisation's index; PyPI on a laptop
         PIP_DISABLE_PIP_VERSION_CHECK="1",
         PIPX_HOME=str(home / ".local" / "pipx"),
         PIPX_BIN_DIR=str(home / ".local" / "bin"),
@@ -220,6 +224,8 @@ def machine(registry: str, tmp_path: Path) -> Machine:
         NO_COLOR="1",
         PATH=os.pathsep.join([str(home / ".local" / "bin"), str(system_bin), *_system_path()]),
     )
+    if index is not None:
+        env["PIP_INDEX_URL"] = index  # the organisation's index; PyPI on a laptop
     tools = tmp_path / "pipx-venv"
     subprocess.run([str(base), "-m", "venv", str(tools)], check=True, env=env)
     subprocess.run(
@@ -297,3 +303,33 @@ def test_the_tutorial_works_verbatim_on_a_fresh_package(machine: Machine, tmp_pa
         capture_output=True, text=True, env=machine.env, check=True,
     )  # fmt: skip
     assert ran.stdout.split() == [version, "True"]
+
+
+def test_before_mlrelease_is_on_the_index_the_documented_inject_makes_nox_work(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """The first publication: mlrelease is only a wheel file and pip's index is the public one,
+    which lacks it. nox from pipx cannot install the header's mlrelease; the tutorial's
+    ``pipx inject nox <the wheel>`` gives it the CLI's own, and nox runs the noxfile in place."""
+    machine = new_machine(tmp_path, None)
+    repo = tmp_path / "my-ml-repo"
+    make_package(repo, machine.env)
+    user_venv = machine.home / "venv"
+    subprocess.run(["python3", "-m", "venv", str(user_venv)], check=True, env=machine.env)
+    machine.env["PATH"] = f"{user_venv / 'bin'}{os.pathsep}{machine.env['PATH']}"
+    machine.sh(f"pip install {wheel}", repo)
+    machine.sh("pipx install nox", repo)
+    machine.sh("mlrelease init --workflows-repo my-org/mlrelease@v1", repo)
+    failed = machine.sh("nox -l", repo, ok=False)  # the header's mlrelease is on no index
+    assert "mlrelease" in failed
+
+    inject = re.search(r"`(pipx inject nox \./(mlrelease-[^`]+\.whl))`", TUTORIAL.read_text())
+    assert inject is not None, "the tutorial no longer says how to give pipx's nox the wheel"
+    assert inject.group(2) == wheel.name  # the documented file is the release's wheel
+    shutil.rmtree(repo / ".nox")
+    shutil.copy2(wheel, repo / wheel.name)
+    machine.sh(inject.group(1), repo)
+    listed = machine.sh("nox -l", repo)
+    assert re.search(r"(?m)^[*-] lint\b", listed), listed
+    assert re.search(r"(?m)^[*-] tests-3\.\d+", listed), listed
+    assert not (repo / ".nox" / "_nox_script_mode").exists()  # ran in place: nothing installed

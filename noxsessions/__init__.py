@@ -3,7 +3,7 @@
 .. code-block:: python
 
     # /// script
-    # dependencies = ["nox>=2025.10", "mlrelease"]
+    # dependencies = ["nox>=2025.10", "mlrelease>=0.1.0,<0.2"]
     # ///
     import noxsessions
 
@@ -66,10 +66,31 @@ def install_plan(session: nox.Session, plan: StagePlan, project: Project) -> Non
         return
     if stamp is not None and stamp.exists():
         stamp.unlink()
+    constraints = _locked_constraints(session, plan, project)
     for args in plan.install.install_args():
-        session.install(*args)
+        session.install(*args, *constraints)
     if stamp is not None:
         stamp.write_text(want, encoding="utf-8")
+
+
+def _locked_constraints(session: nox.Session, plan: StagePlan, project: Project) -> list[str]:
+    """``["-c", FILE]`` of the project's ``uv.lock`` versions (:mod:`mlrelease.stages.lock`)."""
+    from mlrelease._util.uvtool import find_uv
+    from mlrelease.stages.lock import CONSTRAINTS, constraint_lines, export_argv, lock_note
+
+    note = lock_note(project, plan.install)
+    location = getattr(session.virtualenv, "location", None)
+    if note is None or not location:
+        return []
+    uv = find_uv()
+    if uv is None:
+        session.warn("uv.lock is not used: no working uv to export it (pip install uv)")
+        return []
+    exported = session.run_install(*export_argv(uv, plan.install), silent=True, external=True)
+    path = Path(location) / CONSTRAINTS
+    path.write_text(constraint_lines(str(exported or "")), encoding="utf-8")
+    session.log(note)
+    return ["-c", str(path)]
 
 
 def run_plan(

@@ -45,6 +45,8 @@ def _env() -> dict[str, str]:
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env["NO_COLOR"] = "1"
     env.update(
+        # the platform team's repository of the reusable workflows (else a placeholder check fails)
+        MLRELEASE_WORKFLOWS_REPO="acme/mlrelease@v1",
         GIT_AUTHOR_NAME="Dev",
         GIT_AUTHOR_EMAIL="dev@example.invalid",
         GIT_COMMITTER_NAME="Dev",
@@ -213,9 +215,7 @@ def test_existing_files_are_only_replaced_with_force(tmp_path: Path) -> None:
     assert ".github/workflows/mlrelease.yml exists and was left as it is" in proc.stdout
     forced = mlrelease(root, "init", "--force")
     assert forced.returncode == 0, forced.stderr
-    assert "contoso/mlrelease/.github/workflows/release.yml@v1" in workflow.read_text(
-        encoding="utf-8"
-    )
+    assert "acme/mlrelease/.github/workflows/release.yml@v1" in workflow.read_text(encoding="utf-8")
     # --force never touches an existing [tool.mlrelease] table
     assert "pyproject.toml already has [tool.mlrelease]" in forced.stdout
 

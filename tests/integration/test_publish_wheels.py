@@ -344,7 +344,7 @@ def test_embedded_directory_feed_installs_with_pip_and_reruns_clean(tmp_path: Pa
     simple = project / ".mlrelease" / "feed" / "simple"
     assert sorted(p.name for p in (simple / "tinypkg").iterdir() if p.name != "index.html") == ALL
     index_url = simple.as_uri() + "/"
-    assert f"pip install --index-url {index_url} tinypkg==1.0.0" in first.stdout
+    assert f"pip install --find-links {simple / 'tinypkg'} tinypkg==1.0.0" in first.stdout
     python = _venv_with_pip(tmp_path / "venv")
     installed = _pip_install(python, index_url)
     assert installed.returncode == 0, installed.stdout + installed.stderr

@@ -24,6 +24,7 @@ def neutral_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         if name in _MACHINE_VARS or name.startswith("MLRELEASE_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("MLRELEASE_DEFAULTS", os.devnull)  # no organisation defaults of the machine
     yield
     redact.forget_secrets()
 

@@ -15,6 +15,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from mlrelease._util.git import Repo
 from mlrelease._util.pyenv import inactive_shim
+from mlrelease.adopt.noxheader import header_findings
+from mlrelease.adopt.placeholder import PLACEHOLDER_REPO, fix_text, placeholder_uses
 from mlrelease.auth.feed import TOKEN_ENV
 from mlrelease.auth.registry import PASSWORD_ENV, is_acr
 from mlrelease.errors import ConfigError, ToolError
@@ -72,6 +74,7 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
             )
         )
     findings += stage_tool_findings(project)
+    findings += caller_findings(project.root)
     if project.config.publish.images:
         engine = detect_engine_name(project.config.publish.container_engine)
         if engine is None:
@@ -241,3 +244,19 @@ def _lint_base_findings(project: Project) -> list[Finding]:
             "(e.g. origin/master, or master without a remote)",
         )
     ]
+
+
+def caller_findings(root: Path) -> list[Finding]:
+    """The caller workflows still using the placeholder workflows repository (errors), and the
+    noxfile's PEP 723 header against this CLI's version (:mod:`mlrelease.adopt.noxheader`)."""
+    findings = [
+        Finding(
+            "error",
+            f"{path}:{line}: uses the placeholder workflows repository {PLACEHOLDER_REPO}, "
+            "which does not exist for your organisation",
+            fix_text(),
+        )
+        for path, line in placeholder_uses(root)
+    ]
+    findings += [Finding(level, what, hint) for level, what, hint in header_findings(root)]
+    return findings

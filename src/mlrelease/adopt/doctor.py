@@ -30,7 +30,7 @@ from mlrelease.adopt.callers import (
     permission_level,
     required_level,
 )
-from mlrelease.adopt.checks import environment_findings
+from mlrelease.adopt.checks import caller_findings, environment_findings
 from mlrelease.errors import ConfigError
 from mlrelease.project import load_project
 
@@ -141,8 +141,8 @@ def _check_tools(report: Report, project: Any) -> None:
     if project is None:
         return
     for finding in environment_findings(project.root):
-        if finding.what.startswith(("configuration", "git", f"{project.root}")):
-            continue  # reported above
+        if finding.what.startswith(("configuration", "git", f"{project.root}", ".github/")):
+            continue  # reported above (the caller workflows: under workflows)
         report.add("tools", finding.level, finding.what, finding.hint)
     nox = shutil.which("nox")
     if nox:
@@ -215,6 +215,9 @@ def diagnose(root: Path) -> Report:
     _check_tools(report, project)
     jobs = caller_jobs(root)
     _check_workflows(report, jobs)
+    for finding in caller_findings(root):
+        if finding.what.startswith(".github/"):
+            report.add("workflows", finding.level, finding.what, finding.hint)
     report.repository = repo
     if repo:
         version = project.config.version if project else None

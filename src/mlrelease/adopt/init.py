@@ -12,7 +12,6 @@ from __future__ import annotations
 import ast
 import difflib
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +22,12 @@ from mlrelease import __version__
 from mlrelease._util.console import counted
 from mlrelease._util.runner import run
 from mlrelease.adopt.detect import Detected, _ruff_command, detect
+from mlrelease.adopt.noxheader import header_text
+from mlrelease.adopt.placeholder import (
+    PLACEHOLDER,
+    fix_text,
+    resolve_workflows_repo,
+)
 from mlrelease.adopt.table import (
     check_appended_toml,
     lint_fail_on_new,
@@ -30,26 +35,26 @@ from mlrelease.adopt.table import (
     table_text,
 )
 from mlrelease.config.model import DEFAULT_TOOLS
-from mlrelease.errors import ConfigError, EnvironmentProblem, Problem
+from mlrelease.errors import EnvironmentProblem
 
-NOXFILE = """\
-# /// script
-# dependencies = ["nox>=2025.10", "mlrelease"]
-# ///
+# The PEP 723 header pins the compatible range of this CLI (mlrelease.adopt.noxheader).
+NOX_HEADER = header_text()
+NOXFILE = (
+    NOX_HEADER
+    + """\
 \"\"\"The shared nox sessions of mlrelease: lint, tests, docs, build (`nox -l` lists them).\"\"\"
 
 import noxsessions
 
 noxsessions.register()
 """
-NOX_HEADER = '# /// script\n# dependencies = ["nox>=2025.10", "mlrelease"]\n# ///\n'
+)
 WORKFLOW_PATH = ".github/workflows/mlrelease.yml"
 DEPENDABOT_PATH = ".github/dependabot.yml"
-# Where the reusable workflows live: a setting (`init --workflows-repo`, MLRELEASE_WORKFLOWS_REPO),
-# for a fork or an internal mirror. The reusable workflows use the setup action of this repository.
-DEFAULT_WORKFLOWS_REPO = "contoso/mlrelease@v1"
-WORKFLOWS_REPO_ENV = "MLRELEASE_WORKFLOWS_REPO"
-_WORKFLOWS_REPO = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(?:@[\w./-]+)?$")
+# Where the reusable workflows live: a setting (`init --workflows-repo`, MLRELEASE_WORKFLOWS_REPO,
+# the organisation's defaults file), see mlrelease.adopt.placeholder. The reusable workflows use the
+# setup action of that repository.
+DEFAULT_WORKFLOWS_REPO = PLACEHOLDER
 # The caller of the reusable workflows (docs/examples/caller.yml shows the same jobs). What
 # repo-review expects of a CI workflow: workflow_dispatch, a concurrency group that cancels
 # superseded pull request runs, and one job to require in branch protection (all-green).
@@ -126,6 +131,7 @@ class InitPlan:
     detected: Detected
     changes: list[Change] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files left alone, with the reason
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (what, the fix)
 
     @property
     def pending(self) -> list[Change]:
@@ -314,28 +320,26 @@ def plan_init(
     ignore = _gitignore_change(root)
     if ignore:
         plan.changes.append(ignore)
+    if resolve_workflows_repo(workflows_repo).placeholder and any(
+        c.path == WORKFLOW_PATH for c in plan.pending
+    ):
+        plan.warnings.append(
+            (
+                f"{WORKFLOW_PATH}: no workflows repository is known, so the caller uses the "
+                f"placeholder {PLACEHOLDER}: it fails on GitHub, and mlrelease check fails, "
+                "until it names yours",
+                fix_text(),
+            )
+        )
     return plan
 
 
 def workflows_repo_setting(value: str | None = None) -> tuple[str, str]:
     """(``OWNER/REPO``, ref) of the reusable workflows: ``value``, else $MLRELEASE_WORKFLOWS_REPO,
-    else the default; ``OWNER/REPO[@REF]``, the ref defaulting to ``v1``."""
+    else the organisation's defaults file, else the placeholder; ``OWNER/REPO[@REF]``, the ref defaulting to ``v1``."""
 
-    text = (value or os.environ.get(WORKFLOWS_REPO_ENV) or DEFAULT_WORKFLOWS_REPO).strip()
-    if not _WORKFLOWS_REPO.match(text):
-        source = "--workflows-repo" if value else WORKFLOWS_REPO_ENV
-        raise ConfigError(
-            [
-                Problem(
-                    file=source,
-                    key="",
-                    message=f"{text!r} is not OWNER/REPO or OWNER/REPO@REF",
-                    hint="e.g. --workflows-repo my-org/mlrelease@v1",
-                )
-            ]
-        )
-    repo, _, ref = text.partition("@")
-    return repo, ref or "v1"
+    found = resolve_workflows_repo(value)
+    return found.repo, found.ref
 
 
 def caller_workflow(

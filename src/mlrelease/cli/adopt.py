@@ -36,6 +36,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         console.out(f"  {line}")
     for line in plan.skipped:
         console.out(f"  note: {line}")
+    for what, fix in plan.warnings:
+        console.warn(what, hint=fix)
     if not plan.pending:
         console.out("nothing to change: mlrelease is already set up here")
         return EXIT_OK

@@ -283,6 +283,11 @@ def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
             help="the built files (default: [tool.mlrelease.build] outdir)",
         )
         _add_json(q, "the result")
+        q.add_argument(
+            "--allow-dirty",
+            action="store_true",
+            help="publish even when pyproject.toml's tables or a Dockerfile have uncommitted changes",
+        )
         if target != "wheels":
             q.add_argument(
                 "--sbom",
@@ -322,7 +327,8 @@ def _add_adoption_commands(sub: argparse._SubParsersAction[argparse.ArgumentPars
         "--workflows-repo",
         metavar="OWNER/REPO[@REF]",
         help="where the caller finds the reusable workflows (default: $MLRELEASE_WORKFLOWS_REPO, "
-        "else contoso/mlrelease@v1)",
+        "else workflows-repo in $MLRELEASE_DEFAULTS or ~/.config/mlrelease/defaults.toml, "
+        "else a placeholder that check and doctor reject)",
     )
     p.set_defaults(handler=_lazy("mlrelease.cli.adopt:cmd_init"))
 

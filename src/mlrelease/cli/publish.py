@@ -17,12 +17,23 @@ from mlrelease.cli.common import project_dir
 from mlrelease.errors import EXIT_OK, PublishError
 from mlrelease.images import publish as images
 from mlrelease.images.sbom import SPEC_VERSION, dumps, read_pins, resolve_pins, wheel_sbom
-from mlrelease.project import load_project
+from mlrelease.project import Project, load_project
+from mlrelease.versioning.cleantree import refuse_dirty
 from mlrelease.wheels import publish as wheels
+
+
+def _clean_tree(args: argparse.Namespace, project: Project, *, images: bool) -> None:
+    """Refuse a dirty tree (the files that decide the publication), unless --allow-dirty; a dry
+    run only says what a real one would refuse."""
+    allow = bool(getattr(args, "allow_dirty", False)) or args.dry_run
+    for line in refuse_dirty(project, images=images, allow_dirty=allow):
+        console.warn(f"{line} (a real publish refuses this without --allow-dirty)")
 
 
 def cmd_publish_wheels(args: argparse.Namespace) -> int:
     project = load_project(project_dir(args))
+    if not getattr(args, "_checked_tree", False):
+        _clean_tree(args, project, images=False)
     target, outcomes = wheels.publish(project, dist=args.dist, dry_run=args.dry_run)
     wheels.report(target, outcomes, as_json=args.json, dry_run=args.dry_run)
     return EXIT_OK
@@ -30,6 +41,8 @@ def cmd_publish_wheels(args: argparse.Namespace) -> int:
 
 def cmd_publish_images(args: argparse.Namespace) -> int:
     project = load_project(project_dir(args))
+    if not getattr(args, "_checked_tree", False):
+        _clean_tree(args, project, images=True)
     outcomes = images.publish(
         project, dist=args.dist, dry_run=args.dry_run, sbom=getattr(args, "sbom", False)
     )
@@ -39,8 +52,10 @@ def cmd_publish_images(args: argparse.Namespace) -> int:
 
 def cmd_publish_all(args: argparse.Namespace) -> int:
     """Wheels, then images; both targets are checked before the first byte goes out."""
+    project = load_project(project_dir(args))
+    _clean_tree(args, project, images=True)
+    args._checked_tree = True
     if not args.dry_run:
-        project = load_project(project_dir(args))
         echo("preflight: wheels and images, before anything is uploaded")
         wheels.publish(project, dist=args.dist, dry_run=True)
         images.preflight(project, dist=args.dist)

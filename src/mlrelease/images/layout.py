@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from mlrelease._util import console
 from mlrelease._util.runner import echo
 from mlrelease.errors import PublishError
 
@@ -318,11 +319,22 @@ class LayoutTarget:
             return None
         return version_label(blob_path(self.root, config).read_bytes())
 
-    def put_blob(self, image: LayoutImage, blob: Blob, *, sources: tuple[str, ...] = ()) -> str:
+    def put_blob(
+        self,
+        image: LayoutImage,
+        blob: Blob,
+        *,
+        sources: tuple[str, ...] = (),
+        progress: console.Progress | None = None,
+    ) -> str:
         dest = blob_path(self.root, blob.digest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".partial")
-        shutil.copyfile(image.blob_file(blob), tmp)
+        if progress is None:
+            progress = console.progress(f"copying {blob.digest[:19]}", blob.size)
+        with image.blob_file(blob).open("rb") as src, tmp.open("wb") as out:
+            reader = console.CountedReader(src, blob.size, progress)
+            shutil.copyfileobj(reader, out, 1 << 20)
         tmp.replace(dest)
         return "copied"
 

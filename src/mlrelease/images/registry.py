@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from mlrelease._util import console
 from mlrelease._util.http import Backoff, basic_auth_header, basic_token, default_backoff, origin
 from mlrelease._util.redact import redact, register_secret
 from mlrelease._util.runner import echo
@@ -312,7 +313,14 @@ class RegistryTarget:
             return False
         return status == 200
 
-    def put_blob(self, image: LayoutImage, blob: Blob, *, sources: tuple[str, ...] = ()) -> str:
+    def put_blob(
+        self,
+        image: LayoutImage,
+        blob: Blob,
+        *,
+        sources: tuple[str, ...] = (),
+        progress: console.Progress | None = None,
+    ) -> str:
         """Send ``blob``; returns how (``uploaded``, ``mounted from <repo>``).
 
         With ``sources`` (other repositories of this registry), the first that holds the blob is
@@ -325,9 +333,11 @@ class RegistryTarget:
             (r for r in sources if r != self.name and self.has_blob_in(r, blob.digest)), None
         )
         delays = self.backoff.delays()
+        if progress is None:
+            progress = console.progress(f"pushing {blob.digest[:19]}", blob.size)
         while True:
             try:
-                return self._put_blob_once(image, blob, source)
+                return self._put_blob_once(image, blob, source, progress)
             except _UploadInterrupted as exc:
                 delay = next(delays, None)
                 if delay is None:
@@ -339,7 +349,13 @@ class RegistryTarget:
                 self.sleep(delay)
                 source = None  # a plain upload from here on
 
-    def _put_blob_once(self, image: LayoutImage, blob: Blob, source: str | None) -> str:
+    def _put_blob_once(
+        self,
+        image: LayoutImage,
+        blob: Blob,
+        source: str | None,
+        progress: console.Progress | None = None,
+    ) -> str:
         path = f"/v2/{self.name}/blobs/uploads/"
         if source:
             path += "?" + urlencode({"mount": blob.digest, "from": source})
@@ -363,7 +379,7 @@ class RegistryTarget:
         file = image.blob_file(blob)
 
         def body() -> Any:
-            return file.open("rb")
+            return console.CountedReader(file.open("rb"), blob.size, progress)
 
         try:
             status, _, data = self.request(

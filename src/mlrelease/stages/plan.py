@@ -95,6 +95,10 @@ class StagePlan:
             "build-system": pyproject.get("build-system", {}),
             "dependency-groups": pyproject.get("dependency-groups", {}),
             "python": self.python,
+            # a project's uv.lock holds what the project installs (mlrelease.stages.lock)
+            "uv.lock": hashlib.sha256(_read_text(project, "uv.lock").encode()).hexdigest()
+            if self.install.project
+            else "",
             # an editable install points at this directory: a moved or copied project reinstalls
             "root": str(project.root),
         }

@@ -1,6 +1,7 @@
 """The embedded feed: a PEP 503 directory under ``.mlrelease/feed`` that pip installs from.
 
-Layout (``pip install --index-url file://<project>/.mlrelease/feed/simple/ <name>`` reads it)::
+Layout (``pip install --find-links <project>/.mlrelease/feed/simple/<name> <name>`` installs
+from it, the dependencies coming from the user's own index; it is a PEP 503 index too)::
 
     .mlrelease/feed/simple/index.html               the project list
     .mlrelease/feed/simple/<name>/index.html        one anchor per file, with #sha256=

@@ -10,10 +10,13 @@ summary on stdout and in ``$GITHUB_STEP_SUMMARY``. Nothing goes out unless every
 from __future__ import annotations
 
 import json
+import shlex
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from packaging.utils import canonicalize_name
 
 from mlrelease._util import console
 from mlrelease._util.http import Session
@@ -138,6 +141,13 @@ def human_size(size: int) -> str:
 
 
 def pip_line(target: FeedTarget, name: str, version: str) -> str:
+    """The command that installs the release. The embedded directory feed is a local folder of
+    files for ``--find-links``: the dependencies still come from the user's own index (``--index-url``
+    would replace that index, and ``numpy`` would not be found). A remote feed replaces the index
+    (never mixed with the public one: a private name must not be looked up on PyPI)."""
+    if target.kind == "directory" and target.directory is not None:
+        files = target.directory / "simple" / canonicalize_name(name)
+        return f"pip install --find-links {shlex.quote(str(files))} {name}=={version}"
     index = url_without_credentials(target.index_url)
     return f"pip install --index-url {index} {name}=={version}"
 

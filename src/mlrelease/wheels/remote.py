@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from packaging.metadata import parse_email
 
+from mlrelease._util import console
 from mlrelease._util.http import CHUNK, Session, TransportError, is_retryable_status
 from mlrelease._util.redact import url_without_credentials
 from mlrelease._util.runner import echo
@@ -198,11 +199,15 @@ class RemoteFeed:
             [dist], {} if entry is None else {entry.filename: entry}, self.remote_hash
         )[0][1]
 
-    def upload(self, dist: DistFile) -> Fate:
+    def upload(self, dist: DistFile, progress: console.Progress | None = None) -> Fate:
         """Upload one file and return "upload" once the feed has it (confirmed on the index when
-        an attempt failed). Raises PublishError when it cannot be made to land."""
+        an attempt failed). Raises PublishError when it cannot be made to land. ``progress`` is
+        told (bytes sent, bytes in all) while the body goes out; by default the console shows it."""
         body = MultipartBody(form_fields(dist), dist.path, dist.filename)
         length = body.length()
+        if progress is None:
+            progress = console.progress(f"uploading {dist.filename}", length)
+        counted = console.CountedChunks(body, length, progress)
         delays = self.session.backoff.delays()
         url = self.target.upload_url
         shown = url_without_credentials(url)
@@ -210,7 +215,9 @@ class RemoteFeed:
             failure: str
             retryable: bool
             try:
-                resp = self.session.post(url, body, length=length, content_type=body.content_type)
+                resp = self.session.post(
+                    url, counted, length=length, content_type=body.content_type
+                )
             except TransportError as exc:
                 failure, retryable = f"connection failed: {exc.reason}", True
             else:

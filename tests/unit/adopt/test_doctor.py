@@ -36,13 +36,13 @@ on:
 permissions: {}
 jobs:
   ci:
-    uses: contoso/mlrelease/.github/workflows/python-ci.yml@v1
+    uses: platform/mlrelease/.github/workflows/python-ci.yml@v1
     permissions: { contents: read }
     with: { mlrelease-version: "1.0.0" }
   release:
     if: github.event_name == 'push'
     needs: ci
-    uses: contoso/mlrelease/.github/workflows/release.yml@v1
+    uses: platform/mlrelease/.github/workflows/release.yml@v1
     permissions: { contents: write, id-token: write, attestations: write }
     with:
       mlrelease-version: "1.0.0"

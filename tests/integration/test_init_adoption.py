@@ -89,12 +89,12 @@ def test_init_reads_branch_tags_version_file_changelog_pins_and_in_package_tests
     assert "tests: scalekit (inside the package)" in out
     assert "version: in scalekit/VERSION" in out
     assert "branch: master (origin/HEAD points at master)" in out
-    assert 'tags: 2 like 1.2.3: tag-format = "{version}"' in out
+    assert 'tags: 2 like 1.2.3 (the newest): tag-format = "{version}"' in out
     assert "changelog: HISTORY.md" in out
     assert "tools.ruff = '0.17.4': as .pre-commit-config.yaml" in out
     assert "the repository formats with black: ruff format --check is off" in out
     assert 'lint.fail-on = "new" against origin/master' in out
-    assert 'mypy: no configuration found; lint.mypy = "off"' in out
+    assert "mypy: off: the repository does not run mypy in CI, pre-commit" in out
     assert "test dependencies: extra test" in out
     assert '+mypy = "off"' in out  # and the diff shows it
     assert not (root / "noxfile.py").exists()

@@ -1,17 +1,21 @@
 """The tools the lint session will run, provisioned for ``mlrelease init`` to measure with.
 
 init counts lint debt and tries mypy with the *pinned* versions the session installs, not with
-whatever happens to be on PATH: ``uv tool run --from ruff==X ruff`` (uv from this installation,
-:func:`mlrelease._util.uvtool.find_uv`) in uv's cached tool environments. The cache is tried first
-(``--offline``), then the index; with no uv, or no way to get the pinned version, a ruff on PATH
-is used and the difference said; with none, the reason is returned.
+whatever happens to be on PATH, provisioned as the session is: ``uv tool run --from ruff==X ruff``
+(uv from this installation, :func:`mlrelease._util.uvtool.find_uv`) in uv's cached tool
+environments, the cache first (``--offline``), then the index; without uv, a virtual environment
+made with pip under the user cache (as nox makes the session's without uv). With neither, a ruff
+on PATH is used and the difference said; with none, the reason is returned.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -46,8 +50,11 @@ def requirement(tool: str, version: str) -> str:
 
 
 def _uv_tool_run(
-    uv: str, spec: str, tool: str, extra: Sequence[str], offline: bool
+    uv: str, spec: str, tool: str, *, with_: Sequence[str], editable: Path | None, offline: bool
 ) -> tuple[str, ...]:
+    extra = [arg for req in with_ for arg in ("--with", req)]
+    if editable is not None:
+        extra += ["--with-editable", str(editable)]
     return (
         uv,
         "tool",
@@ -61,22 +68,67 @@ def _uv_tool_run(
     )
 
 
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mlrelease" / "tools"
+
+
+def _venv_bin(venv: Path) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _pip_tool(
+    tool: str,
+    spec: str,
+    *,
+    with_: Sequence[str],
+    editable: Path | None,
+    venv: Path | None,
+    env: dict[str, str] | None,
+) -> tuple[tuple[str, ...] | None, str]:
+    """No uv: a virtual environment with pip, as nox makes the session's without uv. A tool
+    alone is kept under the user cache (``~/.cache/mlrelease/tools``) and reused."""
+    if venv is None:
+        key = hashlib.sha256("\n".join([spec, *with_]).encode()).hexdigest()[:12]
+        venv = _cache_dir() / f"{tool}-{key}"
+    exe = _venv_bin(venv) / tool
+    done = venv / ".mlrelease-complete"
+    if done.is_file() and exe.exists():
+        return (str(exe),), "cached"
+    try:
+        shutil.rmtree(venv, ignore_errors=True)
+        run([sys.executable, "-m", "venv", str(venv)], check=True, quiet=True, timeout=120)
+        pip = [str(_venv_bin(venv) / "python"), "-m", "pip", "install", "--quiet"]
+        pip += ["--disable-pip-version-check", spec, *with_]
+        if editable is not None:
+            pip += ["-e", str(editable)]
+        run(pip, env=env, check=True, quiet=True, timeout=PROVISION_TIMEOUT)
+    except (ToolError, OSError) as exc:
+        return None, f"pip could not install {spec}: {_last_line(str(exc))}"
+    done.write_text(spec, encoding="utf-8")
+    return (str(exe),), "installed with pip"
+
+
 def provision(
     tool: str,
     version: str,
     *,
-    extra: Sequence[str] = (),
+    with_: Sequence[str] = (),
+    editable: Path | None = None,
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
+    venv: Path | None = None,
 ) -> ToolCommand:
-    """A command that runs ``tool`` at ``version`` (``extra``: more ``uv tool run`` options)."""
+    """A command that runs ``tool`` at ``version``, with ``with_`` requirements and the
+    ``editable`` project beside it: uv's cached tool environment, else a venv made with pip
+    (``venv``, default one kept under the user cache), else the tool on PATH (said so)."""
     spec = requirement(tool, version)
     started = time.monotonic()
     uv = find_uv()
-    problem = "no working uv (pip install uv, or put uv on PATH)"
+    problem = "no working uv"
     if uv is not None:
         for offline in (True, False):
-            argv = _uv_tool_run(uv, spec, tool, extra, offline)
+            argv = _uv_tool_run(uv, spec, tool, with_=with_, editable=editable, offline=offline)
             try:
                 proc = run(
                     [*argv, "--version"],
@@ -96,6 +148,11 @@ def provision(
                     argv, f"{spec} ({where}, as the lint session pins it)", seconds, pinned=True
                 )
             problem = f"uv could not provide {spec}: {_last_line(proc.stderr)}"
+    made, how = _pip_tool(tool, spec, with_=with_, editable=editable, venv=venv, env=env)
+    if made is not None:
+        label = f"{spec} ({how} in a tool environment, as the lint session pins it)"
+        return ToolCommand(made, label, time.monotonic() - started, pinned=True)
+    problem += f"; {how}"
     on_path = shutil.which(tool)
     if on_path is not None:
         proc = run([on_path, "--version"], check=False, quiet=True)
@@ -168,10 +225,15 @@ def mypy_trial(
         copy = Path(tmp) / "repo"
         copy.mkdir()
         _copy_sources(root, copy)
-        extra: list[str] = ["--with-editable", str(copy)]
-        for req in requirements:
-            extra += ["--with", req]
-        tool = provision("mypy", version, extra=extra, cwd=copy, env=_PRETEND_VERSION)
+        tool = provision(
+            "mypy",
+            version,
+            with_=requirements,
+            editable=copy,
+            cwd=copy,
+            env=_PRETEND_VERSION,
+            venv=Path(tmp) / "venv",
+        )
         if tool.argv is None or not tool.pinned:
             return MypyTrial(ran=False, detail=tool.label)
         try:

@@ -483,7 +483,7 @@ def _explain_lint(found: Detected) -> list[str]:
         line = 'lint: ruff finds nothing; every finding fails (fail-on = "all")'
     lines = [line]
     if debt.checked and debt.tool:
-        lines.append(f"lint: measured with {debt.tool} in {debt.seconds:.1f} s")
+        lines.append(f"lint: measured with {debt.tool} in {debt.seconds:.2f} s")
     lines.append(f"format: {fmt_why}")
     if not found.mypy.on:
         lines.append(f"mypy: off: {found.mypy.why}")

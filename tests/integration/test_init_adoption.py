@@ -476,3 +476,32 @@ def test_wheel_install_runs_tests_as_ci_and_docs_as_the_makefile(
     assert not (docs / "generated").exists()  # nothing generated in the repository root
     status = git(docs, "status", "--porcelain")  # the editable install's egg-info aside
     assert "generated" not in status, status
+
+
+# --- flit reads the version from tinyclip/_version.py: init, plan and release agree -----------
+
+
+def test_flit_version_module_is_stamped_by_the_release_init_announces(tmp_path: Path) -> None:
+    root = main_repo_without_tags(tmp_path, "flit-version")
+    git(root, "tag", "v0.8.0")
+    proc = mlrelease(root, "init")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (
+        "version: __version__ in tinyclip/_version.py (read by flit_core); releases stamp it"
+        in (proc.stdout)
+    )
+    assert "nothing is stamped" not in proc.stdout
+    facts = plan(root)
+    assert facts["project"]["version-source"] == "attr:tinyclip/_version.py:__version__"
+    assert facts["project"]["version"] == "0.8.0"
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "chore: adopt mlrelease")
+    (root / "tinyclip" / "extra.py").write_text("HALF = 0.5\n", encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "fix: a constant")
+    release = mlrelease(root, "release", "--no-push")
+    assert release.returncode == 0, release.stdout + release.stderr
+    assert (root / "tinyclip" / "_version.py").read_text(encoding="utf-8") == (
+        '__version__ = "0.8.1"\n'
+    )
+    assert "v0.8.1" in git(root, "tag", "--list").split()

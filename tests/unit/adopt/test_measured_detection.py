@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mlrelease.adopt.ci import read_ci
 from mlrelease.adopt.detect import Detected, detect
+from mlrelease.adopt.docsbuild import docs_build
 from mlrelease.adopt.facts import ToolPins, tool_pins
 from mlrelease.adopt.init import NOXFILE, explain
 from mlrelease.adopt.measure import decide_mypy
@@ -237,3 +238,22 @@ def test_docs_run_from_the_makefile_directory_with_its_offline_flags(tmp_path: P
     assert command.cwd == "doc"
     assert list(command.argv[-2:]) == [".", "../build/docs/html"]
     assert command.argv[-4:-2] == ("-D", "plot_gallery=0")
+
+
+def test_read_the_docs_configuration_and_ci_offline_settings(tmp_path: Path) -> None:
+    (tmp_path / "documentation").mkdir()
+    (tmp_path / "documentation" / "conf.py").write_text("project = 'x'\n", encoding="utf-8")
+    (tmp_path / ".readthedocs.yaml").write_text(
+        "version: 2\nsphinx:\n  configuration: documentation/conf.py\n", encoding="utf-8"
+    )
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    (tmp_path / ".github" / "workflows" / "docs.yml").write_text(
+        "jobs:\n  docs:\n    steps:\n      - run: sphinx-build -D nb_execution_mode=off "
+        "documentation _build\n",
+        encoding="utf-8",
+    )
+    build = docs_build(tmp_path)
+    assert build.source == "documentation"
+    assert build.cwd is None  # Read the Docs runs from the root
+    assert build.define == {"nb_execution_mode": "off"}
+    assert build.why == "sphinx.configuration in .readthedocs.yaml"

@@ -13,6 +13,10 @@ in a temporary copy:
 - scm-docs: setuptools-scm without any tag, Sphinx in ``doc/`` with an extension that only the
   ``rtd`` extra named by ``.readthedocs.yaml`` provides, a ``tests`` extra, ruff format, mypy
   strict whose stubs come from the pre-commit mypy hook.
+
+Then the fixtures of issue 18 (ruff-d-master, ci-ignored, doc-makefile, precommit-pin, tox-floor,
+mkdocs-site) from this checkout's wheel installed with nox in an empty venv, as the README installs
+it: no ruff, mypy or uv on PATH, so init must provision the pinned tools itself.
 """
 
 from __future__ import annotations
@@ -476,6 +480,31 @@ def test_wheel_install_runs_tests_as_ci_and_docs_as_the_makefile(
     assert not (docs / "generated").exists()  # nothing generated in the repository root
     status = git(docs, "status", "--porcelain")  # the editable install's egg-info aside
     assert "generated" not in status, status
+
+
+@pytest.mark.slow
+def test_wheel_install_checks_pins_floors_and_mkdocs_green(
+    tmp_path: Path, wheel_env: WheelEnv
+) -> None:
+    """The ruff pre-commit runs (not the extra's newer range), tox.ini's coverage floor of 90, a
+    mkdocs site whose docs are left alone: each goes init -> commit -> nox -t check green."""
+    pin = main_repo_without_tags(tmp_path, "precommit-pin")
+    out = _adopt_from_wheel(wheel_env, pin)
+    assert "the lint session runs 0.17.4" in out
+    tox = main_repo_without_tags(tmp_path, "tox-floor")
+    assert "coverage-min = 90, as tox.ini runs the tests" in _adopt_from_wheel(wheel_env, tox)
+    site = main_repo_without_tags(tmp_path, "mkdocs-site")
+    assert "mkdocs is not built" in _adopt_from_wheel(wheel_env, site)
+    for root, expected in (
+        (pin, "ruff==0.17.4"),
+        (tox, "Required test coverage of 90% reached"),
+        (site, "tool.mlrelease.docs.enabled = false"),
+    ):
+        proc = wheel_env.run(root, "nox", "-t", "check")
+        assert proc.returncode == 0, proc.stdout[-6000:]
+        assert expected in proc.stdout, root.name
+        assert "* lint: success" in proc.stdout
+        assert "* tests-3.11: success" in proc.stdout
 
 
 # --- flit reads the version from tinyclip/_version.py: init, plan and release agree -----------

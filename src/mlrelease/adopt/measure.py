@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mlrelease._util.runner import run
+from mlrelease._util.runner import echo, run
 from mlrelease._util.uvtool import find_uv
 from mlrelease.adopt.facts import ToolPins, pre_commit_hooks
 from mlrelease.config.model import DEFAULT_TOOLS
@@ -346,6 +346,10 @@ def decide_mypy(
     targets = [] if names_files else [package] if package else []
     if not targets and not names_files:
         return MypyDecision(False, 'no package to type-check; lint.mypy = "off"')
+    echo(
+        f"init: trying mypy {version} as the lint session runs it ({where} runs mypy; the "
+        "package is installed in a temporary copy, which can take a few minutes)"
+    )
     result = mypy_trial(root, version, targets=targets, requirements=pins.lint_requirements)
     if not result.ran:
         return MypyDecision(

@@ -111,7 +111,11 @@ def run_plan(
             argv = [sys.executable, *argv[1:]] if argv[0] == "python" else argv
             external = True
         try:
-            session.run(*argv, env=dict(command.env), external=external)
+            if command.cwd:
+                with session.chdir(project.root / command.cwd):
+                    session.run(*argv, env=dict(command.env), external=external)
+            else:
+                session.run(*argv, env=dict(command.env), external=external)
         except nox.command.CommandFailed:
             session.warn(f"{command.why} failed: {command.hint}" if command.hint else "")
             if not keep_going:

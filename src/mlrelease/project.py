@@ -196,6 +196,10 @@ def project_identity(root: Path, data: dict[str, Any]) -> Identity:
             version_source, static_version = setuptools_version_source(
                 root, data, f"dynamic:{detect_dynamic_version_tool(data)}"
             )
+            if version_source == "dynamic:unknown":
+                version_source, static_version = module_version_source(
+                    root, data, name or "", version_source
+                )
     elif isinstance(poetry, dict):
         raw_name = poetry.get("name")
         name = raw_name if isinstance(raw_name, str) else None
@@ -341,6 +345,51 @@ def setuptools_version_file(data: dict[str, Any]) -> str | None:
     if isinstance(files, list) and len(files) == 1:
         files = files[0]
     return files if isinstance(files, str) and files else None
+
+
+_MODULE_VERSION_RE = r"^__version__\s*(?::[^=\n]*)?=\s*['\"]([^'\"]*)['\"]"
+
+
+def module_version_source(
+    root: Path, data: dict[str, Any], name: str, fallback: str
+) -> tuple[str, str | None]:
+    """A version that flit or hatch reads from a module: ``attr:PATH:__version__`` and its value.
+
+    hatch: ``[tool.hatch.version] path``; flit (a dynamic version, always ``__version__``): the
+    module's ``__init__.py`` or file, else its ``_version.py`` (``from ._version import
+    __version__``). Else ``(fallback, None)``: a file the release cannot stamp is never guessed.
+    """
+    tool = data.get("tool", {})
+    hatch = tool.get("hatch", {}) if isinstance(tool, dict) else {}
+    hatch_version = hatch.get("version", {}) if isinstance(hatch, dict) else {}
+    candidates: list[str] = []
+    if (
+        isinstance(hatch_version, dict)
+        and isinstance(hatch_version.get("path"), str)
+        and "pattern" not in hatch_version  # a custom pattern: not a __version__ assignment
+    ):
+        candidates.append(hatch_version["path"])
+    backend = data.get("build-system", {})
+    if isinstance(backend, dict) and str(backend.get("build-backend", "")).startswith("flit"):
+        flit = tool.get("flit", {}) if isinstance(tool, dict) else {}
+        module_table = flit.get("module", {}) if isinstance(flit, dict) else {}
+        module = module_table.get("name") if isinstance(module_table, dict) else None
+        module = str(module or normalize(name).replace("-", "_")).replace(".", "/")
+        for base in ("", "src/"):
+            candidates += [
+                f"{base}{module}/__init__.py",
+                f"{base}{module}.py",
+                f"{base}{module}/_version.py",
+                f"{base}{module}/__version__.py",
+            ]
+    for rel in candidates:
+        path = root / rel
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            m = re.search(_MODULE_VERSION_RE, text, re.MULTILINE)
+            if m:
+                return f"attr:{rel}:__version__", m.group(1)
+    return fallback, None
 
 
 def read_version_file(path: Path) -> str | None:

@@ -242,7 +242,9 @@ def test_poetry_only_scm_flit_pdm_are_understood(tmp_path: Path) -> None:
     assert pdm["project"]["docs"] == "doc"
     assert pdm_cfg["docs"]["dependency-groups"] == ["docs"]
     assert pdm_cfg["test"]["dependency-groups"] == ["test"]
-    assert "mypy" not in pdm_cfg.get("lint", {})  # [tool.mypy] exists: mypy stays on
+    # [tool.mypy] alone does not turn mypy on: nothing in the repository runs it
+    assert pdm_cfg["lint"]["mypy"] == "off"
+    assert "does not run mypy in CI, pre-commit, tox, nox or a Makefile" in facts["pdm-src"][2]
 
 
 def test_dockerfile_option_adds_a_valid_image(tmp_path: Path) -> None:

@@ -13,6 +13,10 @@ in a temporary copy:
 - scm-docs: setuptools-scm without any tag, Sphinx in ``doc/`` with an extension that only the
   ``rtd`` extra named by ``.readthedocs.yaml`` provides, a ``tests`` extra, ruff format, mypy
   strict whose stubs come from the pre-commit mypy hook.
+
+Then the fixtures of issue 18 (ruff-d-master, ci-ignored, doc-makefile, precommit-pin, tox-floor,
+mkdocs-site) from this checkout's wheel installed with nox in an empty venv, as the README installs
+it: no ruff, mypy or uv on PATH, so init must provision the pinned tools itself.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.integration.test_init import FIXTURES, VENV_BIN, git, mlrelease, nox, plan, table
+from tests.integration.test_installed_wheel import GIT_ENV, ROOT, _machine_env, _system_path
 
 pytestmark = pytest.mark.integration
 
@@ -90,12 +96,12 @@ def test_init_reads_branch_tags_version_file_changelog_pins_and_in_package_tests
     assert "tests: scalekit (inside the package)" in out
     assert "version: in scalekit/VERSION" in out
     assert "branch: master (origin/HEAD points at master)" in out
-    assert 'tags: 2 like 1.2.3: tag-format = "{version}"' in out
+    assert 'tags: 2 like 1.2.3 (the newest): tag-format = "{version}"' in out
     assert "changelog: HISTORY.md" in out
     assert "tools.ruff = '0.17.4': as .pre-commit-config.yaml" in out
     assert "the repository formats with black: ruff format --check is off" in out
     assert 'lint.fail-on = "new" against origin/master' in out
-    assert 'mypy: no configuration found; lint.mypy = "off"' in out
+    assert "mypy: off: the repository does not run mypy in CI, pre-commit" in out
     assert "test dependencies: extra test" in out
     assert '+mypy = "off"' in out  # and the diff shows it
     assert not (root / "noxfile.py").exists()
@@ -334,3 +340,198 @@ def test_coverage_of_nothing_fails_the_tests_command(tmp_path: Path) -> None:
     assert bad.returncode != 0  # the tests pass, but coverage measured nothing: the floor fails
     assert "1 passed" in bad.stdout
     assert "Required test coverage of 50% not reached. Total coverage: 0.00%" in bad.stdout
+
+
+# --- from the built wheel, in an empty venv with only nox added (the README's install) ----------
+
+
+@dataclass
+class WheelEnv:
+    bin: Path  # the venv's scripts: mlrelease and nox, nothing else
+    path: str  # PATH: that venv, a python3.11, the system directories; no ruff, mypy or uv
+
+    def env(self) -> dict[str, str]:
+        return {**_machine_env(), **GIT_ENV, "PATH": self.path, "NO_COLOR": "1"}
+
+    def run(self, root: Path, tool: str, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.bin / tool), *args],
+            cwd=root,
+            env=self.env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            check=False,
+            timeout=1200,
+        )
+
+
+@pytest.fixture(scope="session")
+def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
+    """This checkout's wheel and nox, installed into a fresh venv: no dev tools on PATH."""
+    from mlrelease._util.uvtool import find_uv
+
+    tmp = tmp_path_factory.mktemp("wheel-env")
+    uv = find_uv()
+    assert uv, "building the wheel needs a working uv (the dev environment installs it)"
+    source = tmp / "source"
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".venv", ".git", "node_modules", ".nox", "_build", "dist", "build", "__pycache__",
+            ".mlrelease", "*_cache", "examples", "benchmarks", "tests",
+        ),
+    )  # fmt: skip
+    subprocess.run([uv, "build", "--wheel", "--out-dir", str(tmp / "dist"), str(source)],
+                   check=True, capture_output=True)  # fmt: skip
+    (wheel,) = (tmp / "dist").glob("mlrelease-*.whl")
+    python = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    venv = tmp / "venv"
+    subprocess.run([str(python), "-m", "venv", str(venv)], check=True, capture_output=True)
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"),
+                    str(wheel), "nox"], check=True, capture_output=True)  # fmt: skip
+    runner_bin = tmp / "runner-bin"  # what setup-python provides: the interpreter, no tools
+    runner_bin.mkdir()
+    for name in ("python3.11", "python3"):
+        (runner_bin / name).symlink_to(python)
+    path = os.pathsep.join([str(venv / "bin"), str(runner_bin), *_system_path()])
+    for tool in ("ruff", "mypy", "uv"):
+        assert shutil.which(tool, path=path) is None, f"{tool} must not be on PATH"
+    return WheelEnv(venv / "bin", path)
+
+
+def _adopt_from_wheel(wheel_env: WheelEnv, root: Path) -> str:
+    init = wheel_env.run(root, "mlrelease", "init")
+    assert init.returncode == 0, init.stdout
+    assert "Traceback" not in init.stdout
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "chore: adopt mlrelease")
+    check = wheel_env.run(root, "mlrelease", "check")
+    assert check.returncode == 0, check.stdout
+    return init.stdout
+
+
+def master_repo(tmp_path: Path, name: str) -> Path:
+    """The fixture on master, pushed to a bare remote and cloned (origin/HEAD -> master)."""
+    upstream = tmp_path / "upstream"
+    shutil.copytree(FIXTURES / name, upstream)
+    git(upstream, "init", "-q", "-b", "master")
+    git(upstream, "add", "-A")
+    git(upstream, "commit", "-q", "-m", "feat: first version")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "master", str(remote))
+    git(upstream, "push", "-q", str(remote), "master")
+    root = tmp_path / name
+    git(tmp_path, "clone", "-q", str(remote), str(root))
+    return root
+
+
+@pytest.mark.slow
+def test_wheel_install_adopts_d_rules_on_master_with_the_pinned_ruff(
+    tmp_path: Path, wheel_env: WheelEnv
+) -> None:
+    """No ruff on PATH: init still measures the debt with the pinned ruff, writes fail-on = "new"
+    against origin/master, and its noxfile passes the repository's D rules at line length 88."""
+    root = master_repo(tmp_path, "ruff-d-master")
+    out = _adopt_from_wheel(wheel_env, root)
+    assert "lint: 2 existing ruff finding(s)" in out
+    assert 'lint.fail-on = "new" against origin/master' in out
+    assert "lint: measured with ruff==0.17.5" in out
+    cfg = table(root)
+    assert cfg["lint"]["fail-on"] == "new"
+    assert cfg["lint"]["base"] == "origin/master"
+    assert cfg["test"]["paths"] == ["docstrat/tests"]
+    proc = wheel_env.run(root, "nox", "-t", "check")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    for session in ("lint", "tests-3.11", "build"):
+        assert f"* {session}: success" in proc.stdout, session
+    assert "older finding(s) in unchanged lines not counted" in proc.stdout
+    assert "RuntimeWarning" not in proc.stdout
+    assert "2 passed" in proc.stdout
+    # the pinned ruff, on the generated noxfile, under the repository's ruff.toml
+    ruff = _ruff(root, "check", "--no-cache", "--select", "E,W,D,I,ERA,RUF100", "noxfile.py")
+    assert ruff.returncode == 0, ruff.stdout
+
+
+@pytest.mark.slow
+def test_wheel_install_runs_tests_as_ci_and_docs_as_the_makefile(
+    tmp_path: Path, wheel_env: WheelEnv
+) -> None:
+    """long_tests/ and the slow test are left out as the workflow leaves them out, -n auto runs
+    with the dev-tests extra (not dev: torch); Sphinx runs from doc/ as doc/Makefile does."""
+    root = main_repo_without_tags(tmp_path, "ci-ignored")
+    out = _adopt_from_wheel(wheel_env, root)
+    assert "tests: not long_tests" in out
+    proc = wheel_env.run(root, "nox", "-t", "check")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert "* tests-3.11: success" in proc.stdout
+    assert "workers [1 item]" in proc.stdout  # -n auto; not the slow test, not long_tests/
+    assert "-m 'not slow' -n auto tests" in proc.stdout
+    assert "= 1 passed in" in proc.stdout
+    assert "torch" not in proc.stdout
+
+    docs = main_repo_without_tags(tmp_path, "doc-makefile")
+    out = _adopt_from_wheel(wheel_env, docs)
+    assert "docs: sphinx-build runs from doc/ as doc/Makefile runs it" in out
+    proc = wheel_env.run(docs, "nox", "-s", "docs")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert (docs / "build" / "docs" / "html" / "generated" / "api.html").is_file()
+    assert (docs / "doc" / "generated" / "api.rst").is_file()
+    assert not (docs / "generated").exists()  # nothing generated in the repository root
+    status = git(docs, "status", "--porcelain")  # the editable install's egg-info aside
+    assert "generated" not in status, status
+
+
+@pytest.mark.slow
+def test_wheel_install_checks_pins_floors_and_mkdocs_green(
+    tmp_path: Path, wheel_env: WheelEnv
+) -> None:
+    """The ruff pre-commit runs (not the extra's newer range), tox.ini's coverage floor of 90, a
+    mkdocs site whose docs are left alone: each goes init -> commit -> nox -t check green."""
+    pin = main_repo_without_tags(tmp_path, "precommit-pin")
+    out = _adopt_from_wheel(wheel_env, pin)
+    assert "the lint session runs 0.17.4" in out
+    tox = main_repo_without_tags(tmp_path, "tox-floor")
+    assert "coverage-min = 90, as tox.ini runs the tests" in _adopt_from_wheel(wheel_env, tox)
+    site = main_repo_without_tags(tmp_path, "mkdocs-site")
+    assert "mkdocs is not built" in _adopt_from_wheel(wheel_env, site)
+    for root, expected in (
+        (pin, "ruff==0.17.4"),
+        (tox, "Required test coverage of 90% reached"),
+        (site, "tool.mlrelease.docs.enabled = false"),
+    ):
+        proc = wheel_env.run(root, "nox", "-t", "check")
+        assert proc.returncode == 0, proc.stdout[-6000:]
+        assert expected in proc.stdout, root.name
+        assert "* lint: success" in proc.stdout
+        assert "* tests-3.11: success" in proc.stdout
+
+
+# --- flit reads the version from tinyclip/_version.py: init, plan and release agree -----------
+
+
+def test_flit_version_module_is_stamped_by_the_release_init_announces(tmp_path: Path) -> None:
+    root = main_repo_without_tags(tmp_path, "flit-version")
+    git(root, "tag", "v0.8.0")
+    proc = mlrelease(root, "init")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert (
+        "version: __version__ in tinyclip/_version.py (read by flit_core); releases stamp it"
+        in (proc.stdout)
+    )
+    assert "nothing is stamped" not in proc.stdout
+    facts = plan(root)
+    assert facts["project"]["version-source"] == "attr:tinyclip/_version.py:__version__"
+    assert facts["project"]["version"] == "0.8.0"
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "chore: adopt mlrelease")
+    (root / "tinyclip" / "extra.py").write_text("HALF = 0.5\n", encoding="utf-8")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "fix: a constant")
+    release = mlrelease(root, "release", "--no-push")
+    assert release.returncode == 0, release.stdout + release.stderr
+    assert (root / "tinyclip" / "_version.py").read_text(encoding="utf-8") == (
+        '__version__ = "0.8.1"\n'
+    )
+    assert "v0.8.1" in git(root, "tag", "--list").split()

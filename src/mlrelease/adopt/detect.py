@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import ast
 import configparser
-import json
 import re
-import shutil
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mlrelease._util.git import Repo
-from mlrelease._util.runner import run
+from mlrelease.adopt.ci import CiFacts, read_ci
+from mlrelease.adopt.docsbuild import docs_build
 from mlrelease.adopt.facts import (
     Branch,
     Changelog,
@@ -32,8 +30,16 @@ from mlrelease.adopt.facts import (
     read_the_docs,
     tag_format,
     tool_pins,
+    version_ahead_of_tag,
 )
-from mlrelease.config.model import read_pyproject
+from mlrelease.adopt.measure import (
+    LintDebt,
+    MypyDecision,
+    decide_mypy,
+    lint_debt,
+    provision,
+)
+from mlrelease.config.model import DEFAULT_TOOLS, read_pyproject
 from mlrelease.project import (
     DOCS_CANDIDATES,
     find_source,
@@ -44,7 +50,7 @@ from mlrelease.project import (
 
 TEST_DIR_CANDIDATES = ("tests", "test")
 DOCS_EXTRA_NAMES = ("docs", "doc", "documentation")
-TEST_EXTRA_NAMES = ("test", "tests", "testing")
+TEST_EXTRA_NAMES = ("dev-tests", "dev_tests", "testing", "test", "tests", "test-dev")
 DEV_EXTRA_NAMES = ("dev", "develop", "development")  # only when no test extra or group exists
 # Markers of tests that cannot run on a hosted CI runner (no GPU, and the network is the
 # repository's own concern: tests it marks as needing it are deselected).
@@ -78,14 +84,6 @@ class Note:
     text: str
 
 
-@dataclass(frozen=True)
-class LintDebt:
-    checked: bool
-    findings: int = 0
-    unformatted: int = 0
-    reason: str = ""
-
-
 @dataclass
 class Detected:
     """Facts about the repository and the ``[tool.mlrelease]`` values inferred from them."""
@@ -112,6 +110,15 @@ class Detected:
     exclude_markers: list[str] = field(default_factory=list)
     coverage_min: float | None = None
     mypy_configured: bool = False
+    mypy: MypyDecision = field(default_factory=lambda: MypyDecision(False, "not checked"))
+    ci: CiFacts = field(default_factory=CiFacts)
+    test_workers: str | None = None
+    pytest_args: list[str] = field(default_factory=list)
+    docs_define: dict[str, str] = field(default_factory=dict)
+    docs_off: str | None = None  # why docs.enabled = false (e.g. a mkdocs project)
+    docs_cwd: str | None = None  # where the repository runs sphinx-build from
+    docs_cwd_why: str = ""
+    warnings: list[str] = field(default_factory=list)
     lint: LintDebt = field(default_factory=lambda: LintDebt(checked=False))
     notes: list[Note] = field(default_factory=list)
     test_paths_why: str = ""
@@ -189,13 +196,22 @@ def _coverage_floor(root: Path, data: dict[str, Any], opts: dict[str, Any]) -> f
     floor = _table(data, "tool", "coverage", "report").get("fail_under")
     if isinstance(floor, (int, float)) and not isinstance(floor, bool):
         return float(floor)
-    rc = root / ".coveragerc"
-    if rc.is_file():
+    for name, section in (
+        (".coveragerc", "report"),
+        ("setup.cfg", "coverage:report"),
+        ("tox.ini", "coverage:report"),
+    ):
+        rc = root / name
+        if not rc.is_file():
+            continue
         parser = configparser.ConfigParser(interpolation=None)
-        parser.read(rc, encoding="utf-8")
-        if parser.has_option("report", "fail_under"):
+        try:
+            parser.read(rc, encoding="utf-8")
+        except configparser.Error:
+            continue
+        if parser.has_option(section, "fail_under"):
             try:
-                return float(parser.get("report", "fail_under"))
+                return float(parser.get(section, "fail_under"))
             except ValueError:
                 return None
     return None
@@ -248,38 +264,6 @@ def sphinx_requirements(conf: Path) -> list[str]:
     return wanted
 
 
-def _ruff_command() -> list[str] | None:
-    exe = shutil.which("ruff")
-    if exe:
-        return [exe]
-    proc = run([sys.executable, "-m", "ruff", "--version"], check=False, quiet=True)
-    return [sys.executable, "-m", "ruff"] if proc.returncode == 0 else None
-
-
-def lint_debt(root: Path, paths: list[str]) -> LintDebt:
-    """Count existing ruff findings and unformatted files in ``paths`` (the lint session's)."""
-    ruff = _ruff_command()
-    if ruff is None:
-        return LintDebt(checked=False, reason="ruff is not installed")
-    if not paths:
-        return LintDebt(checked=True)
-    check = run(
-        [*ruff, "check", "--no-cache", "--output-format", "json", "--exit-zero", "--", *paths],
-        cwd=root,
-        check=False,
-        quiet=True,
-    )
-    try:
-        findings = len(json.loads(check.stdout or "[]"))
-    except json.JSONDecodeError:
-        return LintDebt(checked=False, reason=f"ruff failed: {check.stderr.strip()[:200]}")
-    fmt = run(
-        [*ruff, "format", "--no-cache", "--check", "--", *paths], cwd=root, check=False, quiet=True
-    )
-    unformatted = len([ln for ln in fmt.stdout.splitlines() if ln.startswith("Would reformat")])
-    return LintDebt(checked=True, findings=findings, unformatted=unformatted)
-
-
 def detect(root: Path, *, run_ruff: bool = True) -> Detected:
     """Read ``root`` and infer a ``[tool.mlrelease]`` table. Raises :class:`ConfigError`."""
     data = read_pyproject(root / "pyproject.toml")
@@ -317,13 +301,24 @@ def detect(root: Path, *, run_ruff: bool = True) -> Detected:
         has_table=isinstance(_table(data, "tool").get("mlrelease"), dict),
         test_paths_why=tests_why,
     )
+    found.ci = read_ci(root)
     _detect_tests(found, data)
     _detect_docs(found, data)
     found.mypy_configured = _mypy_configured(root, data)
+    _detect_repository(found, data)
     if run_ruff:
         paths = [p for p in [source_found, *test_paths] if p and (root / p).exists()]
-        found.lint = lint_debt(root, paths)
-    _detect_repository(found, data)
+        ruff = provision("ruff", found.pins.values.get("ruff", DEFAULT_TOOLS["ruff"]), cwd=root)
+        found.lint = lint_debt(root, paths, ruff)
+    found.mypy = decide_mypy(
+        root,
+        data,
+        package=source_found,
+        ci_mypy=found.ci.mypy,
+        configured=found.mypy_configured,
+        pins=found.pins,
+        trial=run_ruff,
+    )
     return found
 
 
@@ -336,12 +331,16 @@ def _detect_repository(found: Detected, data: dict[str, Any]) -> None:
     found.changelog = changelog(root)
     found.pins = tool_pins(root, data)
     found.formatter = formatter(root, data)
+    declared = project_identity(root, data).static_version
+    if declared and found.tags.version and not found.tags.calver:
+        found.warnings += version_ahead_of_tag(declared, found.tags.example, found.tags.version)
 
 
 def _detect_tests(found: Detected, data: dict[str, Any]) -> None:
     markers = _marker_names(found.pytest_options.get("markers"))
     found.exclude_markers = [m for m in markers if m in (*HARDWARE_MARKERS, *NETWORK_MARKERS)]
     found.coverage_min = _coverage_floor(found.root, data, found.pytest_options)
+    _tests_as_ci_runs_them(found)
     found.test_extras, found.test_groups = _extras_and_groups(data, TEST_EXTRA_NAMES)
     if found.test_extras or found.test_groups:
         found.test_extras_why = "the test extra/group"
@@ -349,14 +348,57 @@ def _detect_tests(found: Detected, data: dict[str, Any]) -> None:
         found.test_extras, found.test_groups = _extras_and_groups(data, DEV_EXTRA_NAMES)
         if found.test_extras or found.test_groups:
             found.test_extras_why = "no test extra or group: the dev one"
+    if found.ci.workers and _xdist_declared(data, found.test_extras, found.test_groups):
+        found.test_workers = found.ci.workers
+
+
+def _tests_as_ci_runs_them(found: Detected) -> None:
+    """Ignored paths, deselected markers and a coverage floor from the repository's CI."""
+    ci = found.ci
+    if found.coverage_min is None and ci.coverage_min is not None:
+        found.coverage_min = ci.coverage_min
+        found.note("tests", f"coverage floor {ci.coverage_min:g} from {ci.why['coverage_min']}")
+    for path in ci.ignored:
+        if path in found.test_paths and len(found.test_paths) > 1:
+            found.test_paths.remove(path)
+        else:
+            found.pytest_args.append(f"--ignore={path}")
+    for marker in ci.deselected:
+        if marker not in found.exclude_markers:
+            found.exclude_markers.append(marker)
+
+
+def _xdist_declared(data: dict[str, Any], extras: list[str], groups: list[str]) -> bool:
+    tables = [
+        (_table(data, "project", "optional-dependencies"), extras),
+        (_table(data, "dependency-groups"), groups),
+    ]
+    for table, names in tables:
+        for name in names:
+            reqs = table.get(name)
+            for req in reqs if isinstance(reqs, list) else []:
+                if isinstance(req, str) and re.match(r"pytest[-_]xdist\b", req, re.I):
+                    return True
+    return False
 
 
 def _detect_docs(found: Detected, data: dict[str, Any]) -> None:
     root = found.root
-    docs = next((c for c in DOCS_CANDIDATES if (root / c / "conf.py").is_file()), None)
+    build = docs_build(root)
+    docs = build.source or next(
+        (c for c in DOCS_CANDIDATES if (root / c / "conf.py").is_file()), None
+    )
     if docs is None:
+        if build.mkdocs:
+            found.docs_off = (
+                f"{build.mkdocs}: a mkdocs site; mlrelease builds Sphinx docs only, so mkdocs "
+                "is not built (docs.enabled = false; build it in your own nox session)"
+            )
         return
     found.docs_dir = docs
+    found.docs_define = dict(build.define)
+    if build.source and build.cwd:
+        found.docs_cwd, found.docs_cwd_why = build.cwd, build.why
     rtd = found.rtd = read_the_docs(root)
     declared = set(_table(data, "project", "optional-dependencies"))
     if rtd.extras and set(rtd.extras) <= declared:

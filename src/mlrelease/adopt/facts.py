@@ -9,6 +9,7 @@ that ``init`` prints.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,15 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from mlrelease._util.git import Repo
 from mlrelease.config.model import DEFAULT_TOOLS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
 
 # Changelog files, in order of preference; mlrelease writes Markdown (Keep a Changelog).
 CHANGELOG_CANDIDATES = (
@@ -81,22 +88,38 @@ def default_branch(root: Path) -> Branch:
 class TagFormat:
     format: str | None  # None: no tags
     count: int
-    example: str = ""
+    example: str = ""  # the newest tag of that format
+    calver: bool = False  # the tags are calendar versions (2025.1.0), not semantic ones
+    version: str = ""  # the version of the newest tag
+
+
+def is_calver(version: str) -> bool:
+    """``2025.1.0``, ``24.04``, ``2025.01.15``: a year (and month) first, not a semver major."""
+    m = re.match(r"^(\d+)\.(\d+)", version)
+    if not m:
+        return False
+    year, month = int(m.group(1)), int(m.group(2))
+    return (2000 <= year <= 2200 or 15 <= year <= 99) and 1 <= month <= 12
 
 
 def tag_format(root: Path) -> TagFormat:
     """The format most existing version tags follow: ``v1.2.3`` -> ``v{version}``, ``1.2.3``
-    -> ``{version}``, ``pkg-v1.2.3`` -> ``pkg-v{version}``."""
-    tags = (_git(root, "tag", "--list") or "").split()
-    formats: dict[str, list[str]] = {}
+    -> ``{version}``, ``pkg-v1.2.3`` -> ``pkg-v{version}``; the example is the newest tag (by
+    creation date), not the lexically largest."""
+    # newest first: by creation date, ties (tags made in the same second) by version
+    sorting = ("--sort=-v:refname", "--sort=-creatordate")
+    tags = (_git(root, "tag", "--list", *sorting) or "").split()
+    formats: dict[str, list[tuple[str, str]]] = {}
     for tag in tags:
         m = _TAG_RE.match(tag)
         if m and re.fullmatch(r"[A-Za-z0-9._/-]*", m["prefix"]):
-            formats.setdefault(m["prefix"] + "{version}", []).append(tag)
+            formats.setdefault(m["prefix"] + "{version}", []).append((tag, m["version"]))
     if not formats:
         return TagFormat(None, 0)
     best = max(formats, key=lambda f: len(formats[f]))
-    return TagFormat(best, len(formats[best]), formats[best][-1])
+    newest, version = formats[best][0]
+    calver = all(is_calver(v) for _, v in formats[best])
+    return TagFormat(best, len(formats[best]), newest, calver, version)
 
 
 @dataclass(frozen=True)
@@ -168,15 +191,77 @@ def _requirement_strings(data: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def tool_pins(root: Path, data: dict[str, Any]) -> ToolPins:
-    """``[tool.mlrelease.tools]`` values that satisfy what the repository pins.
+# Tools the lint session installs on their own (not beside the project's extras): the version the
+# repository runs them at (pre-commit, poetry.lock) wins over a loose range in an extra.
+LINT_TOOLS = ("ruff", "mypy")
 
-    pre-commit revs (``astral-sh/ruff-pre-commit`` at ``v0.6.9``) pin exactly: the lint session
-    then runs the ruff the team runs. Extras and dependency groups constrain (``pytest>=7,<8``):
-    when mlrelease's default version does not satisfy them, the tool gets their specifier, so the
-    session's install never asks for two incompatible versions.
-    """
 
+def _poetry_spec(value: object) -> str | None:
+    """A poetry constraint as a PEP 440 specifier: ``^0.4.8`` -> ``>=0.4.8,<0.5``, ``~1.2``
+    -> ``>=1.2,<1.3``, ``0.4.8`` -> ``==0.4.8``; None for what has no simple equivalent."""
+    if isinstance(value, dict):
+        value = value.get("version")
+    if not isinstance(value, str) or value.strip() in ("", "*"):
+        return None
+    text = value.strip()
+    m = re.fullmatch(r"([\^~])\s*(\d+(?:\.\d+){0,2})", text)
+    if m:
+        parts = [int(p) for p in m.group(2).split(".")]
+        if m.group(1) == "^":
+            i = next((k for k, p in enumerate(parts) if p != 0), len(parts) - 1)
+        else:
+            i = min(1, len(parts) - 1) if len(parts) > 1 else 0
+        upper = [*parts[:i], parts[i] + 1]
+        return f">={m.group(2)},<{'.'.join(map(str, upper))}"
+    if re.fullmatch(r"\d+(?:\.\d+)*", text):
+        return f"=={text}"
+    try:
+        return str(SpecifierSet(text))
+    except ValueError:
+        return None
+
+
+def poetry_dev_requirements(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """(where, requirement) from ``[tool.poetry.group.*.dependencies]`` and
+    ``[tool.poetry.dev-dependencies]``, for the pinned tools."""
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    if not isinstance(poetry, dict):
+        return []
+    tables: list[tuple[str, object]] = [("poetry dev-dependencies", poetry.get("dev-dependencies"))]
+    groups = poetry.get("group")
+    for name, group in groups.items() if isinstance(groups, dict) else []:
+        deps = group.get("dependencies") if isinstance(group, dict) else None
+        tables.append((f"poetry group {name!r}", deps))
+    out = []
+    for where, deps in tables:
+        for name, value in deps.items() if isinstance(deps, dict) else []:
+            spec = _poetry_spec(value)
+            if canonicalize_name(str(name)) in PINNED_TOOLS and spec:
+                out.append((where, f"{name}{spec}"))
+    return out
+
+
+def poetry_locked(root: Path) -> dict[str, str]:
+    """The versions ``poetry.lock`` locks the pinned tools at."""
+    path = root / "poetry.lock"
+    if not path.is_file():
+        return {}
+    try:
+        lock = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+    out: dict[str, str] = {}
+    for package in lock.get("package") or []:
+        if isinstance(package, dict):
+            name = canonicalize_name(str(package.get("name", "")))
+            if name in PINNED_TOOLS and isinstance(package.get("version"), str):
+                out[str(name)] = str(package["version"])
+    return out
+
+
+def _pre_commit_pins(root: Path) -> ToolPins:
+    """The revs of the ruff and mypy pre-commit hooks, and the mypy hook's dependencies."""
     pins = ToolPins()
     for repo in pre_commit_hooks(root):
         url, rev = str(repo.get("repo", "")), repo.get("rev")
@@ -188,8 +273,27 @@ def tool_pins(root: Path, data: dict[str, Any]) -> ToolPins:
             for hook in repo.get("hooks") or []:
                 deps = hook.get("additional_dependencies") if isinstance(hook, dict) else None
                 pins.lint_requirements += [d for d in deps or [] if isinstance(d, str)]
+    return pins
+
+
+def tool_pins(root: Path, data: dict[str, Any]) -> ToolPins:
+    """``[tool.mlrelease.tools]`` values that satisfy what the repository pins.
+
+    pre-commit revs (``astral-sh/ruff-pre-commit`` at ``v0.6.9``) pin exactly, then ``poetry.lock``:
+    the lint session then runs the ruff the team runs, even where an extra asks for a newer range
+    (the lint session does not install the extras). Extras, dependency groups and poetry's dev
+    dependencies constrain the others (``pytest>=7,<8``): when mlrelease's default version does not
+    satisfy them, the tool gets their specifier, so the tests session's install never asks for two
+    incompatible versions.
+    """
+
+    pins = _pre_commit_pins(root)
+    for tool, version in poetry_locked(root).items():
+        if tool not in pins.values:
+            pins.values[tool] = version
+            pins.why[tool] = f"poetry.lock ({tool} {version})"
     constraints: dict[str, list[tuple[str, SpecifierSet]]] = {}
-    for where, text in _requirement_strings(data):
+    for where, text in [*_requirement_strings(data), *poetry_dev_requirements(data)]:
         try:
             req = Requirement(text)
         except InvalidRequirement:
@@ -202,15 +306,36 @@ def tool_pins(root: Path, data: dict[str, Any]) -> ToolPins:
         unmet = [(w, s) for w, s in specs if not s.contains(wanted, prereleases=True)]
         if not unmet:
             continue
-        if tool in pins.values:  # pre-commit and the extras disagree: the extras must install
+        if tool in pins.values and tool in LINT_TOOLS:
             pins.conflicts.append(
-                f"{tool}: pre-commit pins {wanted} but {unmet[0][0]} wants {unmet[0][1]}"
+                f"{tool}: {unmet[0][0]} wants {unmet[0][1]}, but the repository runs {wanted} "
+                f"({pins.why[tool]}): the lint session runs {wanted}"
+            )
+            continue
+        if tool in pins.values:  # the extras must install beside the project: they win
+            pins.conflicts.append(
+                f"{tool}: {pins.why[tool]} pins {wanted} but {unmet[0][0]} wants {unmet[0][1]}"
             )
         combined = SpecifierSet(",".join(str(s) for _, s in specs))
         exact = [str(s)[2:] for s in combined if s.operator == "=="]
         pins.values[tool] = exact[0] if len(exact) == 1 else str(combined)
         pins.why[tool] = ", ".join(f"{w} ({s})" for w, s in specs)
     return pins
+
+
+def version_ahead_of_tag(declared: str, tag: str, tagged: str) -> list[str]:
+    """A warning when the declared version is ahead of the newest tag: releases count from tags."""
+    try:
+        ahead = Version(declared) > Version(tagged)
+    except InvalidVersion:
+        return []
+    if not ahead:
+        return []
+    return [
+        f"the declared version {declared} is ahead of the newest tag {tag}: the next release is "
+        f"computed from {tag} (a fix: gives the next patch of {tagged}); to release {declared}, "
+        f"run `mlrelease release --as {declared}`"
+    ]
 
 
 # --- formatting ---------------------------------------------------------------------------------

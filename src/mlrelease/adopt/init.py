@@ -21,7 +21,8 @@ from typing import Any
 from mlrelease import __version__
 from mlrelease._util.console import counted
 from mlrelease._util.runner import run
-from mlrelease.adopt.detect import Detected, _ruff_command, detect
+from mlrelease.adopt.detect import Detected, detect
+from mlrelease.adopt.measure import _ruff_command
 from mlrelease.adopt.noxheader import header_text
 from mlrelease.adopt.placeholder import (
     PLACEHOLDER,
@@ -42,7 +43,7 @@ NOX_HEADER = header_text()
 NOXFILE = (
     NOX_HEADER
     + """\
-\"\"\"The shared nox sessions of mlrelease: lint, tests, docs, build (`nox -l` lists them).\"\"\"
+\"\"\"The shared nox sessions of mlrelease (`nox -l` lists them).\"\"\"
 
 import noxsessions
 
@@ -152,11 +153,13 @@ def _pyproject_change(root: Path, found: Detected, *, dockerfile: bool) -> Chang
 # --- noxfile, workflow, .gitignore, Dockerfile ---------------------------------------------------
 
 
-def noxfile_text(root: Path) -> str:
+def noxfile_text(root: Path, *, ruff_version: str | None = None) -> str:
     """The noxfile, passing the repository's own ruff rules (formatted its way; a file-level
-    ``# ruff: noqa`` for what its rules would still flag, e.g. a copyright notice)."""
+    ``# ruff: noqa`` for what its rules would still flag, e.g. a copyright notice), checked with
+    the ruff the lint session pins (``ruff_version``, default mlrelease's). Every line is short
+    (under 80 characters), so it passes any line length without ruff."""
 
-    ruff = _ruff_command()
+    ruff = _ruff_command(ruff_version)
     if ruff is None:
         return NOXFILE
     text = NOXFILE
@@ -177,13 +180,16 @@ def noxfile_text(root: Path) -> str:
     return text
 
 
-def _noxfile_change(root: Path, *, force: bool) -> tuple[Change | None, str]:
+def _noxfile_change(
+    root: Path, *, force: bool, ruff_version: str | None = None
+) -> tuple[Change | None, str]:
     path = root / "noxfile.py"
     if not path.exists():
-        return Change("noxfile.py", None, noxfile_text(root), "the shared nox sessions"), ""
+        text = noxfile_text(root, ruff_version=ruff_version)
+        return Change("noxfile.py", None, text, "the shared nox sessions"), ""
     old = path.read_text(encoding="utf-8")
     if force:
-        text = noxfile_text(root)
+        text = noxfile_text(root, ruff_version=ruff_version)
         return Change("noxfile.py", old, text, "the shared nox sessions (--force)"), ""
     if re.search(r"^\s*noxsessions\.register\(", old, re.M):
         return None, ""
@@ -280,7 +286,7 @@ def plan_init(
     else:
         plan.skipped.append("pyproject.toml already has [tool.mlrelease] (left as it is)")
     for result in (
-        _noxfile_change(root, force=force),
+        _noxfile_change(root, force=force, ruff_version=found.pins.values.get("ruff")),
         _file_change(
             root,
             WORKFLOW_PATH,
@@ -395,10 +401,12 @@ def _explain_project(found: Detected) -> list[str]:
         lines.append(f"version: from git tags ({tool}); releases tag, nothing is stamped")
     elif found.version_source.startswith("attr:"):
         path, _, var = found.version_source.removeprefix("attr:").rpartition(":")
-        lines.append(
-            f"version: {var} in {path} ([tool.setuptools.dynamic] version = {{attr}}); "
-            "releases stamp it"
+        how = (
+            "[tool.setuptools.dynamic] version = {attr}"
+            if "setuptools" in found.build_backend
+            else f"read by {found.build_backend.split('.')[0]}"
         )
+        lines.append(f"version: {var} in {path} ({how}); releases stamp it")
     elif found.version_source.startswith("file:"):
         path = found.version_source.removeprefix("file:")
         lines.append(
@@ -423,10 +431,38 @@ def _explain_tests(found: Detected) -> list[str]:
         lines.append(
             "coverage: no floor configured; coverage-min = 0 (raise it: test.coverage-min)"
         )
-    if found.exclude_markers:
+    elif "coverage_min" in found.ci.why and found.ci.coverage_min == found.coverage_min:
         lines.append(
-            f"markers deselected (no GPU, no network in the sessions): "
-            f"{', '.join(found.exclude_markers)}"
+            f"coverage: coverage-min = {found.coverage_min:g}, as {found.ci.why['coverage_min']} "
+            "runs the tests"
+        )
+    skipped = [p for p in found.ci.ignored if f"--ignore={p}" not in found.pytest_args]
+    if skipped:
+        lines.append(
+            f"tests: not {', '.join(skipped)} (pytest testpaths has it, but "
+            f"{found.ci.why['ignored']} runs pytest --ignore={skipped[0]})"
+        )
+    if found.ci.deselected:
+        lines.append(
+            f"markers deselected as {found.ci.why['deselected']} runs pytest: "
+            f"{', '.join(found.ci.deselected)}"
+        )
+    if found.pytest_args:
+        where = found.ci.why.get("ignored", "CI")
+        lines.append(f"pytest: {' '.join(found.pytest_args)} (as {where} runs pytest)")
+    if found.test_workers:
+        lines.append(
+            f"workers: {found.test_workers} (pytest-xdist, -n as {found.ci.why['workers']} runs it)"
+        )
+    elif found.ci.workers:
+        lines.append(
+            f"workers: {found.ci.why['workers']} runs pytest -n {found.ci.workers}, but no test "
+            "extra or group installs pytest-xdist: tests run in one process"
+        )
+    hosted = [m for m in found.exclude_markers if m not in found.ci.deselected]
+    if hosted:
+        lines.append(
+            f"markers deselected (no GPU, no network in the sessions): {', '.join(hosted)}"
         )
     deps = [*(f"extra {e}" for e in found.test_extras), *(f"group {g}" for g in found.test_groups)]
     if deps:
@@ -444,6 +480,8 @@ def _explain_lint(found: Detected) -> list[str]:
             f"lint: could not look for existing findings ({debt.reason}); if `nox -s lint` "
             'fails on old code, set lint.fail-on = "new"'
         )
+        if found.branch and found.branch.base != "origin/main":
+            line += f" (lint.base is {found.branch.base})"
     elif lint_fail_on_new(found):
         unformatted = f", {counted(debt.unformatted, 'unformatted file')}" if fmt else ""
         base = found.branch.base if found.branch else "origin/main"
@@ -453,12 +491,17 @@ def _explain_lint(found: Detected) -> list[str]:
         )
     else:
         line = 'lint: ruff finds nothing; every finding fails (fail-on = "all")'
-    lines = [line, f"format: {fmt_why}"]
-    if not found.mypy_configured:
-        lines.append('mypy: no configuration found; lint.mypy = "off" (set "on" to type-check)')
-    elif found.pins.lint_requirements:
-        reqs = ", ".join(found.pins.lint_requirements)
-        lines.append(f"mypy: on; lint.requirements from the pre-commit mypy hook: {reqs}")
+    lines = [line]
+    if debt.checked and debt.tool:
+        lines.append(f"lint: measured with {debt.tool} in {debt.seconds:.2f} s")
+    lines.append(f"format: {fmt_why}")
+    if not found.mypy.on:
+        lines.append(f"mypy: off: {found.mypy.why}")
+    else:
+        lines.append(f"mypy: {found.mypy.why}")
+        if found.pins.lint_requirements:
+            reqs = ", ".join(found.pins.lint_requirements)
+            lines.append(f"mypy: lint.requirements from the pre-commit mypy hook: {reqs}")
     return lines
 
 
@@ -474,9 +517,15 @@ def _explain_repository(found: Detected) -> list[str]:
         )
         if found.tags.format:
             lines.append(
-                f"tags: {found.tags.count} like {found.tags.example}: tag-format = "
+                f"tags: {found.tags.count} like {found.tags.example} (the newest): tag-format = "
                 f'"{found.tags.format}"'
             )
+            if found.tags.calver:
+                lines.append(
+                    f"warning: the tags are calendar versions ({found.tags.example}); mlrelease "
+                    "computes the next version from commits as semver: release the next "
+                    "calendar version with `mlrelease release --as YYYY.M.0`"
+                )
         else:
             lines.append('tags: none yet; tag-format = "v{version}" (the first release tags it)')
     lines.append(f"changelog: {found.changelog.why}")
@@ -484,18 +533,31 @@ def _explain_repository(found: Detected) -> list[str]:
         if value != DEFAULT_TOOLS.get(tool):
             lines.append(f"tools.{tool} = {value!r}: as {found.pins.why[tool]} pins it")
     lines += [f"warning: {c}" for c in found.pins.conflicts]
+    lines += [f"warning: {w}" for w in found.warnings]
     return lines
 
 
 def _explain_docs(found: Detected) -> list[str]:
+    if found.docs_off:
+        return [f"docs: {found.docs_off}"]
     if not found.docs_dir:
         return ["docs: no Sphinx conf.py found; the docs session is skipped"]
+    extra = []
+    if found.docs_cwd:
+        extra.append(
+            f"docs: sphinx-build runs from {found.docs_cwd}/ as {found.docs_cwd_why} runs it "
+            f"(docs.cwd = {found.docs_cwd!r})"
+        )
+    if found.docs_define:
+        flags = " ".join(f"-D {k}={v}" for k, v in sorted(found.docs_define.items()))
+        extra.append(f"docs: {flags}, as the repository's build sets it (docs.define)")
     deps = found.docs_extras or found.docs_groups or found.docs_requirements
     dep_text = ", ".join(deps) if deps else (found.docs_requirement_file or "sphinx only")
     why = f" {found.docs_why}" if found.docs_why else ""
     return [
         f"docs: {found.docs_dir} (dependencies: {dep_text}{why}); warnings-as-errors = false "
-        "for now: set tool.mlrelease.docs.warnings-as-errors = true once the build is clean"
+        "for now: set tool.mlrelease.docs.warnings-as-errors = true once the build is clean",
+        *extra,
     ]
 
 

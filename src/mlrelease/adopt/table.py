@@ -70,12 +70,15 @@ def _lint_table(found: Detected) -> Any:
         lint.add(tomlkit.comment(f"The existing code has {findings}{unformatted}:"))
         lint.add(tomlkit.comment('only lines changed against `base` fail. Set "all" once clean.'))
         lint.add("fail-on", "new")
-        if found.branch and found.branch.base != "origin/main":
-            lint.add("base", found.branch.base)
-    if not found.mypy_configured:
-        lint.add(
-            tomlkit.comment('No mypy configuration found: set "on" (or "strict") to type-check.')
-        )
+    if (
+        (lint_fail_on_new(found) or not debt.checked)  # not checked: the hint says "new"
+        and found.branch
+        and found.branch.base != "origin/main"
+    ):
+        lint.add("base", found.branch.base)
+    if not found.mypy.on:
+        why = found.mypy.why.split("; lint.mypy", 1)[0]
+        lint.add(tomlkit.comment(f"mypy: {why}."[:98]))
         lint.add("mypy", "off")
     elif found.pins.lint_requirements:
         lint.add(tomlkit.comment("The mypy hook's additional_dependencies (.pre-commit-config)."))
@@ -86,6 +89,13 @@ def _lint_table(found: Detected) -> Any:
 def _version_table(found: Detected) -> Any:
 
     version = tomlkit.table()
+    if found.tags.calver:
+        version.add(
+            tomlkit.comment(
+                f"Calendar versions ({found.tags.example}): a release bumps them as semver;"
+            )
+        )
+        version.add(tomlkit.comment("release the next date with `mlrelease release --as X`."))
     if found.tags.format and found.tags.format != "v{version}":
         version.add(
             tomlkit.comment(
@@ -115,6 +125,15 @@ def _test_table(found: Detected) -> Any:
     test = tomlkit.table()
     if found.test_paths and found.test_paths != ["tests"]:
         test.add("paths", found.test_paths)
+    if found.pytest_args:
+        test.add(tomlkit.comment("As the repository's CI runs pytest."))
+        test.add("pytest-args", found.pytest_args)
+    if found.test_workers:
+        test.add(tomlkit.comment("pytest-xdist, as the repository's CI runs it (-n)."))
+        test.add(
+            "workers",
+            found.test_workers if found.test_workers == "auto" else int(found.test_workers),
+        )
     if found.coverage_min is not None:
         test.add(tomlkit.comment("From the repository's own coverage settings."))
         test.add("coverage-min", _number(found.coverage_min))
@@ -144,7 +163,15 @@ def _test_table(found: Detected) -> Any:
 def _docs_table(found: Detected) -> Any:
 
     docs = tomlkit.table()
+    if found.docs_off:
+        docs.add(tomlkit.comment(found.docs_off.split(";", 1)[0] + ": not built by mlrelease."))
+        docs.add("enabled", False)
+        return docs
     docs.add("source", found.docs_dir)
+    if found.docs_cwd:
+        docs.add(tomlkit.comment(f"sphinx-build runs from here, as {found.docs_cwd_why} runs it."))
+        docs.add("cwd", found.docs_cwd)
+
     docs.add(
         tomlkit.comment(
             "Existing docs start lenient; set true once `nox -s docs` shows no warnings."
@@ -157,6 +184,11 @@ def _docs_table(found: Detected) -> Any:
         docs.add("dependency-groups", found.docs_groups)
     if found.docs_requirements:
         docs.add("requirements", found.docs_requirements)
+    if found.docs_define:
+        docs.add(tomlkit.comment("Offline, as the repository's docs build sets it."))
+        define = tomlkit.inline_table()
+        define.update(dict(sorted(found.docs_define.items())))
+        docs.add("define", define)
     return docs
 
 
@@ -189,7 +221,7 @@ def table_text(found: Detected, *, dockerfile: bool) -> str:
     if lint:
         ml.add("lint", lint)
     ml.add("test", _test_table(found))
-    if found.docs_dir:
+    if found.docs_dir or found.docs_off:
         ml.add("docs", _docs_table(found))
     for name, section in (("version", _version_table(found)), ("tools", _tools_table(found))):
         if section:

@@ -464,6 +464,14 @@ class DocsConfig:
         True, "Pass -W --keep-going to sphinx-build.", kind="bool", key="warnings-as-errors"
     )
     builder: str = opt("html", "Sphinx builder.", kind="str", check=_check_name)
+    cwd: str | None = opt(
+        None,
+        "Directory sphinx-build runs from, as the repository's docs Makefile runs it (files "
+        "its conf.py writes land there, not in the repository root).",
+        kind="str?",
+        check=_check_relative_path,
+        default_doc="the repository root",
+    )
     define: dict[str, str] = opt(
         {}, "Extra `-D name=value` settings for sphinx-build.", kind="map[str,str]"
     )

@@ -3,6 +3,7 @@ and a separate link check."""
 
 from __future__ import annotations
 
+import os
 import shlex
 from typing import Any
 
@@ -36,12 +37,17 @@ def docs_plan(project: Project, *, builder: str | None = None) -> StagePlan:
         )
     source = project.docs_dir.relative_to(project.root).as_posix()
     out = docs_output(builder)
+    cwd = cfg.cwd.strip("/") if cfg.cwd and cfg.cwd not in (".", "./") else ""
+    src_arg, out_arg = source, out
+    if cwd:  # run where the repository's docs Makefile runs sphinx-build
+        src_arg = os.path.relpath(project.docs_dir, project.root / cwd)
+        out_arg = os.path.relpath(project.root / out, project.root / cwd)
     argv = ["sphinx-build", "-b", builder]
     if cfg.warnings_as_errors:
         argv += ["-W", "--keep-going"]
     for name, value in sorted(cfg.define.items()):
         argv += ["-D", f"{name}={value}"]
-    argv += [source, out]
+    argv += [src_arg, out_arg]
     req_files = tuple(
         f"{source}/{name}" for name in ("requirements.txt",) if (project.docs_dir / name).is_file()
     )
@@ -66,6 +72,7 @@ def docs_plan(project: Project, *, builder: str | None = None) -> StagePlan:
                     if cfg.warnings_as_errors
                     else "see the Sphinx error above"
                 ),
+                cwd=cwd,
             ),
         ),
         outputs=(out,),

@@ -1,9 +1,9 @@
 """The lint stage: ruff check, ruff format --check and mypy, as the repository configures them.
 
 :func:`lint_plan` is pure planning. With ``fail-on = "new"`` the ruff steps go through this
-module's own command, ``python -m mlrelease.stages.lint --base REF PATH...``: ruff has no baseline, so it
-runs ruff with JSON output and fails only on findings in lines changed against ``lint.base``
-(parsed from ``git diff -U0``), and format-checks only the changed files.
+module's own command, ``python -m mlrelease.stages.lint_new --base REF PATH...``: ruff has no
+baseline, so it runs ruff with JSON output and fails only on findings in lines changed against
+``lint.base`` (parsed from ``git diff -U0``), and format-checks only the changed files.
 """
 
 from __future__ import annotations
@@ -36,19 +36,23 @@ def lint_paths(project: Project) -> list[str]:
     return existing(project, wanted)
 
 
-def _mypy_configures_files(project: Project) -> bool:
+def mypy_configures_files(root: Path, pyproject: dict[str, Any]) -> bool:
     """Whether the repository's mypy configuration already names what to check."""
-    tool = project.pyproject.get("tool", {})
+    tool = pyproject.get("tool", {})
     mypy = tool.get("mypy", {}) if isinstance(tool, dict) else {}
     if isinstance(mypy, dict) and ("files" in mypy or "packages" in mypy or "modules" in mypy):
         return True
     for name in MYPY_CONFIG_FILES:
-        path = project.root / name
+        path = root / name
         if path.is_file():
             text = path.read_text(encoding="utf-8", errors="replace")
             if "[mypy]" in text and re.search(r"^\s*(files|packages|modules)\s*=", text, re.M):
                 return True
     return False
+
+
+def _mypy_configures_files(project: Project) -> bool:
+    return mypy_configures_files(project.root, project.pyproject)
 
 
 def lint_plan(project: Project) -> StagePlan:
@@ -62,7 +66,7 @@ def lint_plan(project: Project) -> StagePlan:
     if cfg.ruff or cfg.format:
         requirements.append(tools.requirement("ruff"))
     if cfg.fail_on == "new" and (cfg.ruff or cfg.format):
-        argv = ["python", "-m", "mlrelease.stages.lint", "--base", cfg.base]
+        argv = ["python", "-m", "mlrelease.stages.lint_new", "--base", cfg.base]
         if not cfg.ruff:
             argv.append("--no-check")
         if cfg.format:
@@ -257,7 +261,7 @@ def _changed_python_files(root: Path, top: Path, changed: dict[str, set[int] | N
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m mlrelease.stages.lint",
+        prog="python -m mlrelease.stages.lint_new",
         description="ruff, failing only on findings in lines changed against a base ref",
     )
     parser.add_argument("--base", required=True, help="git ref to compare against")

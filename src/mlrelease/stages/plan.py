@@ -62,6 +62,7 @@ class Command:
     # lint filter), not one installed in the stage's environment; the environment's tools stay
     # first on PATH.
     core: bool = False
+    cwd: str = ""  # the directory it runs in, relative to the project root ("": the root)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,7 +119,10 @@ class StagePlan:
                 installs.append(f"-e {self.install.project_spec()}")
             if installs:
                 summary.append("install: " + " ".join(installs))
-            summary += [f"run: {shlex.join(c.argv)}" for c in self.commands]
+            summary += [
+                f"run: {f'(in {c.cwd}) ' if c.cwd else ''}{shlex.join(c.argv)}"
+                for c in self.commands
+            ]
             if self.outputs:
                 summary.append("writes: " + ", ".join(self.outputs))
         summary += list(self.notes)
@@ -140,6 +144,7 @@ class StagePlan:
                     "hint": c.hint,
                     "env": dict(c.env),
                     "core": c.core,
+                    **({"cwd": c.cwd} if c.cwd else {}),
                 }
                 for c in self.commands
             ],

@@ -60,9 +60,14 @@ def tests_plan(project: Project, python: str, extra: Sequence[str] = ()) -> Stag
             Command(
                 argv=tuple(argv),
                 why=f"pytest on Python {python}",
-                hint="a test failed (see FAILED above) or coverage is under "
-                f"tool.mlrelease.test.coverage-min = {_percent(cfg.coverage_min)} "
-                "(see 'Required test coverage' above)",
+                hint=(
+                    "a test failed (see FAILED above) or coverage is under "
+                    f"tool.mlrelease.test.coverage-min = {_percent(cfg.coverage_min)} "
+                    "(see 'Required test coverage' above)"
+                    if cfg.coverage_min > 0
+                    else "a test failed, or pytest could not collect or run the tests "
+                    "(see the output above; the coverage floor is 0, so it is not coverage)"
+                ),
                 env=(("COVERAGE_FILE", f"{reports}/.coverage.{python}"),),
             ),
         ),

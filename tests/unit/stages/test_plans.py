@@ -99,7 +99,7 @@ def test_lint_fail_on_new_goes_through_the_core_filter(tmp_path: Path) -> None:
     assert list(command.argv) == [
         "python",
         "-m",
-        "mlrelease.stages.lint",
+        "mlrelease.stages.lint_new",
         "--base",
         "origin/develop",
         "--format",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -154,6 +155,10 @@ def normalize_platform(platform: str) -> str:
     return platform
 
 
+# The OCI digest grammar (image-spec descriptor.md): what a registry's answer may put in a URL path.
+_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+
+
 def first_manifest(manifest: bytes) -> str | None:
     """The first platform's manifest digest of an image index (None for anything else)."""
     try:
@@ -161,7 +166,7 @@ def first_manifest(manifest: bytes) -> str | None:
         digest = data["manifests"][0]["digest"]
     except (ValueError, KeyError, TypeError, IndexError):
         return None
-    return digest if isinstance(digest, str) else None
+    return digest if isinstance(digest, str) and _DIGEST_RE.fullmatch(digest) else None
 
 
 def blob_path(layout: Path, digest: str) -> Path:
@@ -176,7 +181,7 @@ def config_digest(manifest: bytes) -> str | None:
         digest = data["config"]["digest"]
     except (ValueError, KeyError, TypeError):
         return None
-    return digest if isinstance(digest, str) else None
+    return digest if isinstance(digest, str) and _DIGEST_RE.fullmatch(digest) else None
 
 
 def version_label(config: bytes) -> str | None:
@@ -184,6 +189,8 @@ def version_label(config: bytes) -> str | None:
     try:
         labels = json.loads(config).get("config", {}).get("Labels") or {}
     except (ValueError, AttributeError):
+        return None
+    if not isinstance(labels, dict):
         return None
     value = labels.get("org.opencontainers.image.version")
     return value if isinstance(value, str) else None

@@ -205,6 +205,10 @@ class Target(Protocol):
 
     def check(self) -> None: ...
 
+    def pull_credentials(self) -> tuple[str | None, str | None]:
+        """(user, password) the engine may pull base images with from this target, if any."""
+        ...
+
     def digest_of(self, ref: str) -> str | None: ...
 
     def has_blob(self, digest: str) -> bool: ...
@@ -250,6 +254,9 @@ class LayoutTarget:
         tmp = self.root / "index.json.tmp"
         tmp.write_text(json.dumps(index, indent=2) + "\n")
         tmp.replace(self.root / "index.json")
+
+    def pull_credentials(self) -> tuple[str | None, str | None]:
+        return None, None  # a directory: nothing to sign in to
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

@@ -40,8 +40,10 @@ from mlrelease.images.sbom import attach_image_sbom
 from mlrelease.versioning.versions import release_version_at_head
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mlrelease.images.layout import LayoutImage, Target
-    from mlrelease.images.plan import ImagePlan
+    from mlrelease.images.plan import ImagePlan, TargetKind
     from mlrelease.project import Project
 
 NO_TAG_HINT = "run `mlrelease release` first, or check out the release tag"
@@ -77,12 +79,8 @@ class ImageOutcome:
         }
 
 
-def open_target(plan: ImagePlan) -> Target:
-
-    if plan.registry is None:
-        assert plan.layout is not None  # noqa: S101 - set whenever registry is None
-        return LayoutTarget(plan.layout)
-
+def _registry_target(plan: ImagePlan) -> Target:
+    assert plan.registry is not None  # noqa: S101 - kind "registry" means a registry is set
     cred = registry_credential(plan.registry)
     return RegistryTarget(
         plan.registry,
@@ -91,6 +89,23 @@ def open_target(plan: ImagePlan) -> Target:
         password=cred.password if cred else None,
         credential_source=cred.source if cred else "no credentials (anonymous)",
     )
+
+
+def _layout_target(plan: ImagePlan) -> Target:
+    assert plan.layout is not None  # noqa: S101 - set whenever registry is None
+    return LayoutTarget(plan.layout)
+
+
+# The image target backends by kind (``ImagePlan.kind``): a new kind is one module implementing
+# :class:`~mlrelease.images.layout.Target` and one entry here.
+TARGET_BACKENDS: dict[TargetKind, Callable[[ImagePlan], Target]] = {
+    "registry": _registry_target,
+    "oci-layout": _layout_target,
+}
+
+
+def open_target(plan: ImagePlan) -> Target:
+    return TARGET_BACKENDS[plan.kind](plan)
 
 
 def _refuse_conflicts(outcomes: list[ImageOutcome], current: list[dict[str, str | None]]) -> None:
@@ -235,8 +250,7 @@ def publish(
     images: list[LayoutImage] = []
     pins: list[list[Path]] = []
     for outcome, target in zip(outcomes, targets, strict=True):
-        user = getattr(target, "username", None)
-        password = getattr(target, "password", None)
+        user, password = target.pull_credentials()
         requirements: list[Path] = []
         with auth_file(outcome.plan.registry, user, password) as authfile:
             image = build_image(

@@ -302,6 +302,10 @@ class RegistryTarget:
 
     # the Target interface ----------------------------------------------------------------------
 
+    def pull_credentials(self) -> tuple[str | None, str | None]:
+        """The registry's own credentials: the engine pulls base images from it with them."""
+        return self.username, self.password
+
     def check(self) -> None:
         """Reachable, credentials accepted for this repository (a read of its tag list)."""
         status, _, data = self.request(

@@ -286,6 +286,9 @@ class Feed(Protocol):
 
     def verify(self, files: list[DistFile]) -> list[str]: ...
 
+    def finish(self, names: list[str]) -> None:
+        """After the uploads of projects ``names``, before :meth:`verify`."""
+
 
 FEED_DIR = Path(".mlrelease") / "feed"
 

@@ -251,6 +251,9 @@ class RemoteFeed:
             echo(f"  {dist.filename}: {failure}; not on the feed, retrying in {delay:.1f} s")
             self.session.sleep(delay)
 
+    def finish(self, names: list[str]) -> None:
+        """Nothing to do: the server keeps its own index."""
+
     def verify(self, files: list[DistFile]) -> list[str]:
         """Problems with the published state: every file listed with the expected sha256."""
         problems = []

@@ -346,15 +346,9 @@ def digests(outcomes: list[ImageOutcome]) -> dict[str, str]:
 
 
 def write_github_output(name: str, value: str) -> None:
-    """``name=value`` into ``$GITHUB_OUTPUT`` (GitHub Actions step outputs); one line."""
-
-    target = os.environ.get("GITHUB_OUTPUT")
-    if not target or os.environ.get("GITHUB_ACTIONS") != "true":
-        return
-    if "\n" in value:  # pragma: no cover - compact JSON has no newline
-        raise ValueError("a step output value must be one line")
-    with Path(target).open("a", encoding="utf-8") as fh:
-        fh.write(f"{name}={value}\n")
+    """``name=value`` into ``$GITHUB_OUTPUT`` on GitHub Actions (:func:`console.step_outputs`)."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        console.step_outputs({name: value})
 
 
 def report(outcomes: list[ImageOutcome], *, as_json: bool, dry_run: bool) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from mlrelease._util.http import Backoff, basic_auth_header, basic_token, default_backoff, origin
-from mlrelease._util.redact import redact, register_secret
+from mlrelease._util.redact import redact, register_secret, url_without_credentials
 from mlrelease._util.runner import echo
 from mlrelease._util.transport import (
     INDEX_CAP,
@@ -194,8 +194,8 @@ class RegistryTarget:
         token = _token_of(body)
         if token is None:
             raise AuthError(
-                f"{self.host}: the token endpoint {realm} answered without a usable token "
-                "(expected a JSON object with a token or access_token string)",
+                f"{self.host}: the token endpoint {url_without_credentials(realm)} answered without "
+                "a usable token (expected a JSON object with a token or access_token string)",
                 hint="check the registry's token service (the realm in its 401 challenge)",
             )
         register_secret(token)

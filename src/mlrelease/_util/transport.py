@@ -179,6 +179,10 @@ class _Watchdog:
     def remaining(self) -> float:
         return self.end - time.monotonic()
 
+    def passed(self) -> bool:
+        """The deadline passed (the watchdog fired, or is about to)."""
+        return self.expired or self.remaining() <= 0
+
     def adopt(self, sock: socket.socket) -> socket.socket:
         with self._lock:
             self._sockets.append(sock)
@@ -250,9 +254,9 @@ def _read_body(
             body += chunk
         else:
             sink(chunk)
-        if watch.remaining() <= 0:
+        if watch.passed():
             raise _late(url, watch)
-    if watch.expired:
+    if watch.expired:  # the watchdog cut the body short
         raise _late(url, watch)
     if resp.length:  # Content-Length promised more than arrived
         raise TransportError(url, f"the answer ended {resp.length} bytes early (truncated body)")
@@ -294,7 +298,8 @@ def _once(
     try:
         for key, value in headers.items():
             req.add_unredirected_header(key, value)
-        timeout = max(0.1, min(READ_TIMEOUT, watch.remaining()))
+        # per socket operation; a little past the deadline, so the watchdog is what ends a stall
+        timeout = max(0.1, min(READ_TIMEOUT, watch.remaining() + 1))
         with opener.open(req, timeout=timeout) as resp:
             status = int(resp.status)
             if method == "HEAD" or (
@@ -306,7 +311,7 @@ def _once(
     except TransportError:
         raise
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
-        if watch.expired:
+        if watch.passed():
             raise _late(url, watch) from None
         reason = getattr(exc, "reason", None) or f"{type(exc).__name__}: {exc}"
         retryable = not isinstance(exc, ValueError)  # ValueError: a header http.client refused

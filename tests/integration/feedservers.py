@@ -105,7 +105,7 @@ def free_port() -> int:
         return port
 
 
-def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> None:
     """Until ``url`` gives any HTTP answer; fail with the server's log if it dies or hangs."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

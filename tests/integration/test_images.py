@@ -746,11 +746,11 @@ def test_blob_upload_restarts_after_the_registry_drops_out(
     real_send = RegistryTarget._send
     dropped: list[str] = []
 
-    def drop_first_upload(self, method, url, headers, body=None):  # type: ignore[no-untyped-def]
+    def drop_first_upload(self, method, url, headers, body=None, **limits):  # type: ignore[no-untyped-def]
         if method == "PUT" and "digest=" in url and not dropped:
             dropped.append(url)
             registry.stop()  # the session was opened; the upload itself finds nobody
-        return real_send(self, method, url, headers, body)
+        return real_send(self, method, url, headers, body, **limits)
 
     monkeypatch.setattr(RegistryTarget, "_send", drop_first_upload)
     assert target.put_blob(image, blob) == "uploaded"

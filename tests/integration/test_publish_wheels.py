@@ -120,7 +120,11 @@ def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[fs.DevpiServer]:
         yield server
 
 
-@pytest.fixture(params=["pypiserver", "devpi"])
+# Under pytest-xdist (./ci/test, --dist loadgroup) every devpi case runs on one worker: one
+# devpi-server (a session fixture, slow to start) instead of one per worker.
+@pytest.fixture(
+    params=["pypiserver", pytest.param("devpi", marks=pytest.mark.xdist_group("devpi"))]
+)
 def feed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[fs.Feed]:
     if request.param == "devpi":
         server: fs.DevpiServer = request.getfixturevalue("devpi")

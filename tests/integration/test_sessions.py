@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+# One pytest-xdist worker for the whole module (./ci/test: --dist loadgroup): the nox environments are built once per module.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("sessions")]
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "driftwatch"
 VENV_BIN = Path(sys.executable).parent

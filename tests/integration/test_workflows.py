@@ -27,7 +27,8 @@ from tests.integration import feedservers as fs
 from tests.integration.gitrepo import seed_driftwatch_history
 from tests.integration.workflow_runner import Runner, load_workflow
 
-pytestmark = pytest.mark.integration
+# One pytest-xdist worker for the whole module (./ci/test: --dist loadgroup): the pipeline fixture is one repository the release tests run in order.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("workflows")]
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

@@ -92,6 +92,19 @@ def out(text: str = "") -> None:
     sys.stdout.flush()
 
 
+def step_outputs(values: dict[str, str]) -> None:
+    """``name=value`` lines into ``$GITHUB_OUTPUT`` when set (GitHub Actions step outputs): the one
+    place mlrelease writes them. Each value must be one line."""
+    target = os.environ.get("GITHUB_OUTPUT")
+    if not target:
+        return
+    for name, value in values.items():
+        if "\n" in value or "\n" in name:
+            raise ValueError(f"the step output {name!r} must be one line")
+    with Path(target).open("a", encoding="utf-8") as fh:
+        fh.writelines(f"{name}={value}\n" for name, value in values.items())
+
+
 def step_summary(markdown: str) -> None:
     """Append to ``$GITHUB_STEP_SUMMARY`` when set (GitHub Actions)."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlrelease._util import console
@@ -29,12 +28,7 @@ def _project(args: argparse.Namespace) -> Project:
 
 
 def _github_output(values: dict[str, str]) -> None:
-    target = os.environ.get("GITHUB_OUTPUT")
-    if not target:
-        return
-    with Path(target).open("a", encoding="utf-8") as fh:
-        for key, value in values.items():
-            fh.write(f"{key}={value}\n")
+    console.step_outputs(values)
 
 
 def _prerelease(version: str | None) -> str:

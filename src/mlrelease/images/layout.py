@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,6 +156,10 @@ def normalize_platform(platform: str) -> str:
     return platform
 
 
+# The OCI digest grammar (image-spec descriptor.md): what a registry's answer may put in a URL path.
+_DIGEST_RE = re.compile(r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+")
+
+
 def first_manifest(manifest: bytes) -> str | None:
     """The first platform's manifest digest of an image index (None for anything else)."""
     try:
@@ -162,7 +167,7 @@ def first_manifest(manifest: bytes) -> str | None:
         digest = data["manifests"][0]["digest"]
     except (ValueError, KeyError, TypeError, IndexError):
         return None
-    return digest if isinstance(digest, str) else None
+    return digest if isinstance(digest, str) and _DIGEST_RE.fullmatch(digest) else None
 
 
 def blob_path(layout: Path, digest: str) -> Path:
@@ -177,7 +182,7 @@ def config_digest(manifest: bytes) -> str | None:
         digest = data["config"]["digest"]
     except (ValueError, KeyError, TypeError):
         return None
-    return digest if isinstance(digest, str) else None
+    return digest if isinstance(digest, str) and _DIGEST_RE.fullmatch(digest) else None
 
 
 def version_label(config: bytes) -> str | None:
@@ -185,6 +190,8 @@ def version_label(config: bytes) -> str | None:
     try:
         labels = json.loads(config).get("config", {}).get("Labels") or {}
     except (ValueError, AttributeError):
+        return None
+    if not isinstance(labels, dict):
         return None
     value = labels.get("org.opencontainers.image.version")
     return value if isinstance(value, str) else None
@@ -243,6 +250,10 @@ class Target(Protocol):
 
     def check(self) -> None: ...
 
+    def pull_credentials(self) -> tuple[str | None, str | None]:
+        """(user, password) the engine may pull base images with from this target, if any."""
+        ...
+
     def digest_of(self, ref: str) -> str | None: ...
 
     def has_blob(self, digest: str) -> bool: ...
@@ -288,6 +299,9 @@ class LayoutTarget:
         tmp = self.root / "index.json.tmp"
         tmp.write_text(json.dumps(index, indent=2) + "\n")
         tmp.replace(self.root / "index.json")
+
+    def pull_credentials(self) -> tuple[str | None, str | None]:
+        return None, None  # a directory: nothing to sign in to
 
     def check(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)

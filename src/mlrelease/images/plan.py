@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from packaging.version import Version
 
@@ -38,6 +38,9 @@ _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 # A template naming one of these identifies exactly one build: it never moves.
 IMMUTABLE_PLACEHOLDERS = frozenset({"version", "patch", "sha", "short_sha"})
 BASE_IMAGE_ENV = "MLRELEASE_BASE_IMAGE"
+
+
+TargetKind = Literal["registry", "oci-layout"]
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,11 @@ class ImagePlan:
     epoch: int
     version: str
     build_timeout: int = 60  # minutes, per platform
+
+    @property
+    def kind(self) -> TargetKind:
+        """Which backend holds the image (``publish.TARGET_BACKENDS``)."""
+        return "oci-layout" if self.registry is None else "registry"
 
     @property
     def target(self) -> str:

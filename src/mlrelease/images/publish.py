@@ -41,8 +41,10 @@ from mlrelease.images.sbom import attach_image_sbom
 from mlrelease.versioning.versions import release_version_at_head
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mlrelease.images.layout import LayoutImage, Target
-    from mlrelease.images.plan import ImagePlan
+    from mlrelease.images.plan import ImagePlan, TargetKind
     from mlrelease.project import Project
 
 NO_TAG_HINT = "run `mlrelease release` first, or check out the release tag"
@@ -78,12 +80,8 @@ class ImageOutcome:
         }
 
 
-def open_target(plan: ImagePlan) -> Target:
-
-    if plan.registry is None:
-        assert plan.layout is not None  # noqa: S101 - set whenever registry is None
-        return LayoutTarget(plan.layout)
-
+def _registry_target(plan: ImagePlan) -> Target:
+    assert plan.registry is not None  # noqa: S101 - kind "registry" means a registry is set
     cred = registry_credential(plan.registry)
     return RegistryTarget(
         plan.registry,
@@ -92,6 +90,23 @@ def open_target(plan: ImagePlan) -> Target:
         password=cred.password if cred else None,
         credential_source=cred.source if cred else "no credentials (anonymous)",
     )
+
+
+def _layout_target(plan: ImagePlan) -> Target:
+    assert plan.layout is not None  # noqa: S101 - set whenever registry is None
+    return LayoutTarget(plan.layout)
+
+
+# The image target backends by kind (``ImagePlan.kind``): a new kind is one module implementing
+# :class:`~mlrelease.images.layout.Target` and one entry here.
+TARGET_BACKENDS: dict[TargetKind, Callable[[ImagePlan], Target]] = {
+    "registry": _registry_target,
+    "oci-layout": _layout_target,
+}
+
+
+def open_target(plan: ImagePlan) -> Target:
+    return TARGET_BACKENDS[plan.kind](plan)
 
 
 def _refuse_conflicts(outcomes: list[ImageOutcome], current: list[dict[str, str | None]]) -> None:
@@ -253,8 +268,7 @@ def publish(
     images: list[LayoutImage] = []
     pins: list[list[Path]] = []
     for outcome, target in zip(outcomes, targets, strict=True):
-        user = getattr(target, "username", None)
-        password = getattr(target, "password", None)
+        user, password = target.pull_credentials()
         requirements: list[Path] = []
         with auth_file(outcome.plan.registry, user, password) as authfile:
             image = build_image(
@@ -350,15 +364,9 @@ def digests(outcomes: list[ImageOutcome]) -> dict[str, str]:
 
 
 def write_github_output(name: str, value: str) -> None:
-    """``name=value`` into ``$GITHUB_OUTPUT`` (GitHub Actions step outputs); one line."""
-
-    target = os.environ.get("GITHUB_OUTPUT")
-    if not target or os.environ.get("GITHUB_ACTIONS") != "true":
-        return
-    if "\n" in value:  # pragma: no cover - compact JSON has no newline
-        raise ValueError("a step output value must be one line")
-    with Path(target).open("a", encoding="utf-8") as fh:
-        fh.write(f"{name}={value}\n")
+    """``name=value`` into ``$GITHUB_OUTPUT`` on GitHub Actions (:func:`console.step_outputs`)."""
+    if os.environ.get("GITHUB_ACTIONS") == "true":
+        console.step_outputs({name: value})
 
 
 def report(outcomes: list[ImageOutcome], *, as_json: bool, dry_run: bool) -> None:

@@ -22,16 +22,22 @@ import json
 import re
 import ssl
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from mlrelease._util import console
 from mlrelease._util.http import Backoff, basic_auth_header, basic_token, default_backoff, origin
-from mlrelease._util.redact import redact, register_secret
+from mlrelease._util.redact import redact, register_secret, url_without_credentials
 from mlrelease._util.runner import echo
+from mlrelease._util.transport import (
+    INDEX_CAP,
+    MANIFEST_CAP,
+    TransportError,
+    resolve_location,
+    send,
+    transfer_deadline,
+)
 from mlrelease.auth.azure import explain_azure_failure
 from mlrelease.auth.registry import is_acr
 from mlrelease.errors import AuthError, PublishError
@@ -63,13 +69,24 @@ __all__ = [
 ]
 
 _CHALLENGE_RE = re.compile(r'(\w+)="([^"]*)"')
+_TOKEN_RE = re.compile(r"[\x21-\x7e]+")  # printable, no spaces or line breaks: a header value
+
+
+def _token_of(body: bytes) -> str | None:
+    """The bearer token of a token endpoint's JSON answer; None for anything else."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    token = data.get("token") or data.get("access_token")
+    if not isinstance(token, str) or not _TOKEN_RE.fullmatch(token):
+        return None
+    return token
 
 
 # --- a registry over the distribution API -------------------------------------------------------
-
-
-class TransportFailure(Exception):
-    """No HTTP answer (refused, reset, TLS failure, timeout)."""
 
 
 class RegistryUnreachable(PublishError):
@@ -100,33 +117,38 @@ class RegistryTarget:
         register_secret(self.password)
         if self.username and self.password:
             basic_token(self.username, self.password)
-        self._ssl = ssl.create_default_context()
+        self._ssl: ssl.SSLContext | None = None  # None: the system CA store / SSL_CERT_FILE
         self._base = f"https://{self.host}"
 
     # low level ---------------------------------------------------------------------------------
 
     def _send(
-        self, method: str, url: str, headers: dict[str, str], body: Any = None
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: Any = None,
+        *,
+        max_bytes: int = MANIFEST_CAP,
+        deadline: float | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
-        req = urllib.request.Request(url, data=body, method=method)  # noqa: S310 - https URL built above
-        for k, v in headers.items():
-            if k == "Authorization":  # never follows a redirect (blob GETs go to storage hosts)
-                req.add_unredirected_header(k, v)
-            else:
-                req.add_header(k, v)
-        try:
-            with urllib.request.urlopen(req, timeout=120, context=self._ssl) as resp:  # noqa: S310
-                return resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
-        except urllib.error.HTTPError as exc:
-            hdrs = {k.lower(): v for k, v in (exc.headers or {}).items()}
-            try:
-                data = exc.read()
-            except OSError:
-                data = b""
-            return exc.code, hdrs, data
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise TransportFailure(redact(f"{urlsplit(url).netloc}: {reason}")) from None
+        """One request over the one transport (:func:`mlrelease._util.transport.send`).
+        ``Authorization`` in ``headers`` goes to ``url``'s origin only, never to a redirect
+        elsewhere (blob GETs go to storage hosts)."""
+        auth = {k: v for k, v in headers.items() if k == "Authorization"}
+        plain = {k: v for k, v in headers.items() if k != "Authorization"}
+        first = origin(url)
+        resp = send(
+            method,
+            url,
+            headers=plain,
+            body=body,
+            credentials=lambda hop: auth if origin(hop) == first else {},
+            max_bytes=max_bytes,
+            deadline=deadline,
+            ssl_context=self._ssl,
+        )
+        return resp.status, resp.header_dict(), resp.body
 
     def is_registry_url(self, url: str) -> bool:
         """True when ``url`` is on ``https://<host>`` itself (same scheme, host and port): the only
@@ -160,13 +182,23 @@ class RegistryTarget:
         headers = {}
         if self.username and self.password:
             headers["Authorization"] = basic_auth_header(self.username, self.password)
-        status, _, body = self._send("GET", f"{realm}?{urlencode(query)}", headers)
+        try:
+            status, _, body = self._send("GET", f"{realm}?{urlencode(query)}", headers)
+        except TransportError as exc:
+            raise AuthError(
+                f"{self.host}: cannot get a token from the registry's token endpoint: "
+                f"{exc.message}",
+                hint=f"the registry named this token realm in its 401 challenge; {exc.hint}",
+            ) from None
         if status != 200:
             self._raise_auth(status, body)
-        data = json.loads(body)
-        token = data.get("token") or data.get("access_token")
-        if not token:
-            raise AuthError(f"{self.host}: the token endpoint answered without a token")
+        token = _token_of(body)
+        if token is None:
+            raise AuthError(
+                f"{self.host}: the token endpoint {url_without_credentials(realm)} answered without "
+                "a usable token (expected a JSON object with a token or access_token string)",
+                hint="check the registry's token service (the realm in its 401 challenge)",
+            )
         register_secret(token)
         self._tokens[scope] = token
         return True
@@ -209,11 +241,14 @@ class RegistryTarget:
         scope_action: str = "pull,push",
         retry: bool = True,
         also_pull: tuple[str, ...] = (),
+        max_bytes: int = MANIFEST_CAP,
+        deadline: float | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         """One API call with auth and bounded retries (connection errors, 5xx, 429).
 
         ``also_pull``: other repositories of this registry the call reads (a cross-repo mount):
-        their pull scope goes into the same token request.
+        their pull scope goes into the same token request. ``max_bytes`` caps the answer's body,
+        ``deadline`` (seconds) the whole call (default: a small read's).
         """
         scope = " ".join(
             [f"repository:{self.name}:{scope_action}", *(f"repository:{r}:pull" for r in also_pull)]
@@ -228,16 +263,25 @@ class RegistryTarget:
                 try:
                     auth = self._auth_header(scope) if own else {}
                     status, hdrs, data = self._send(
-                        method, url, {**(headers or {}), **auth}, payload
+                        method,
+                        url,
+                        {**(headers or {}), **auth},
+                        payload,
+                        max_bytes=max_bytes,
+                        deadline=deadline,
                     )
                 finally:
                     if hasattr(payload, "close"):
                         payload.close()
-            except TransportFailure as exc:
+            except TransportError as exc:
+                if not exc.retryable:  # a refused URL, an answer over the cap, the deadline
+                    raise PublishError(
+                        f"registry {self.host}: {exc.message}", hint=exc.hint
+                    ) from None
                 delay = next(delays, None) if retry else None
                 if delay is None:
                     raise RegistryUnreachable(
-                        f"registry {self.host} is unreachable: {exc}",
+                        f"registry {self.host} is unreachable: {exc.message}",
                         hint="check the registry host and the network (proxy, firewall, TLS CA "
                         "via SSL_CERT_FILE); rerun to complete what is missing",
                     ) from None
@@ -259,9 +303,15 @@ class RegistryTarget:
 
     # the Target interface ----------------------------------------------------------------------
 
+    def pull_credentials(self) -> tuple[str | None, str | None]:
+        """The registry's own credentials: the engine pulls base images from it with them."""
+        return self.username, self.password
+
     def check(self) -> None:
         """Reachable, credentials accepted for this repository (a read of its tag list)."""
-        status, _, data = self.request("GET", f"/v2/{self.name}/tags/list", scope_action="pull")
+        status, _, data = self.request(
+            "GET", f"/v2/{self.name}/tags/list", scope_action="pull", max_bytes=INDEX_CAP
+        )
         if status not in (200, 404):
             raise PublishError(
                 f"registry {self.host} answered {status} for {self.name}: "
@@ -372,9 +422,7 @@ class RegistryTarget:
             raise _UploadInterrupted(f"starting the upload answered {status}")
         if status != 202 or "location" not in hdrs:
             raise PublishError(f"{self.label}: starting a blob upload answered {status}")
-        location = hdrs["location"]
-        if location.startswith("/"):
-            location = self._base + location
+        location = resolve_location(self._base + path, hdrs["location"])
         sep = "&" if "?" in location else "?"
         file = image.blob_file(blob)
 
@@ -391,6 +439,7 @@ class RegistryTarget:
                 },
                 body=body,
                 retry=False,
+                deadline=transfer_deadline(blob.size),
             )
         except RegistryUnreachable as exc:
             raise _UploadInterrupted(str(exc.message)) from None
@@ -456,6 +505,12 @@ class RegistryTarget:
                 index = found
         elif status != 404:
             raise PublishError(f"{self.label}:{tag}: registry answered {status}")
+        if not all(isinstance(e, dict) for e in index["manifests"]):
+            raise PublishError(
+                f"{self.label}:{tag}: the referrers index there is malformed (an entry of its "
+                "manifests is not an object)",
+                hint=f"delete the tag {tag} in the registry (it only lists referrers), then rerun",
+            )
         if any(e.get("digest") == artifact.digest for e in index["manifests"]):
             return f"tag {tag} (present)"
         index["manifests"].append(descriptor)

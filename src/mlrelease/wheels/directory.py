@@ -184,6 +184,10 @@ class DirectoryFeed:
             Path(tmp).unlink(missing_ok=True)
         return "upload"
 
+    def finish(self, names: list[str]) -> None:
+        """Pages from the files on disk: a killed publish converges on the next run."""
+        self.sync_pages(names)
+
     def sync_pages(self, names: list[str]) -> None:
         """Rebuild the pages of ``names`` from the files on disk when they differ (a publish
         killed between a file and its page); writes nothing when they are current."""

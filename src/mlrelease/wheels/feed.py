@@ -227,8 +227,8 @@ def read_index(
         resp = session.get(url)
     except TransportError as exc:
         raise PublishError(
-            f"cannot reach the feed's index: {exc}",
-            hint="check the URL and the network (proxy, firewall); nothing was uploaded",
+            f"cannot reach the feed's index: {exc.message}",
+            hint=f"{exc.hint}; nothing was uploaded",
         ) from None
     if resp.status == 404:
         return {}
@@ -285,6 +285,9 @@ class Feed(Protocol):
     def upload(self, dist: DistFile) -> Fate: ...
 
     def verify(self, files: list[DistFile]) -> list[str]: ...
+
+    def finish(self, names: list[str]) -> None:
+        """After the uploads of projects ``names``, before :meth:`verify`."""
 
 
 FEED_DIR = Path(".mlrelease") / "feed"

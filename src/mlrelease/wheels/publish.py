@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from mlrelease.wheels.dist import (
     twine_check,
     with_digests,
 )
-from mlrelease.wheels.feed import Feed, conflict_error, resolve_target
+from mlrelease.wheels.feed import Feed, Kind, conflict_error, resolve_target
 from mlrelease.wheels.remote import RemoteFeed
 
 if TYPE_CHECKING:
@@ -47,15 +48,26 @@ def dist_dir(project: Project, given: Path | None) -> Path:
     return given if given is not None else project.root / project.config.build.outdir
 
 
-def open_feed(project: Project, target: FeedTarget) -> Feed:
-    """The feed object with its credentials (resolved in the documented order)."""
-    if target.kind == "directory":
-        return DirectoryFeed(target)
-
+def _remote_feed(target: FeedTarget) -> Feed:
+    """A feed over HTTP with its credentials (resolved in the documented order)."""
     cred = feed_credential(target.upload_url, azure=target.kind == "azure-artifacts")
     auth = (cred.username, cred.password) if cred.present else None
     session = Session(auth=auth, auth_url=target.upload_url)
     return RemoteFeed(target, cred, session)
+
+
+# The feed backends by kind (``FeedTarget.kind``): a new kind is one module implementing
+# :class:`~mlrelease.wheels.feed.Feed`, one entry here and its config sub-table.
+FEED_BACKENDS: dict[Kind, Callable[[FeedTarget], Feed]] = {
+    "azure-artifacts": _remote_feed,
+    "generic": _remote_feed,
+    "directory": DirectoryFeed,
+}
+
+
+def open_feed(project: Project, target: FeedTarget) -> Feed:
+    """The feed object of ``target``'s kind, with its credentials."""
+    return FEED_BACKENDS[target.kind](target)
 
 
 NO_TAG_HINT = "run `mlrelease release` first, or check out the tag"
@@ -213,8 +225,7 @@ def publish(
         echo(f"uploading {dist_file.filename} ({human_size(dist_file.size)})")
         landed = feed.upload(dist_file)
         outcomes.append(Outcome(dist_file, "uploaded" if landed == "upload" else landed))
-    if isinstance(feed, DirectoryFeed):  # pages from the files on disk: a killed publish converges
-        feed.sync_pages(sorted({d.name for d in files}))
+    feed.finish(sorted({d.name for d in files}))
     problems = feed.verify(files)
     if problems:
         raise PublishError(

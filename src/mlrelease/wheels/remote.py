@@ -13,7 +13,6 @@ upload error the feed's index is read again before deciding (failure modes 1-2):
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -174,17 +173,24 @@ class RemoteFeed:
         return self._hashes[entry.url]
 
     def _download_hash(self, entry: IndexEntry) -> str:
-
-        resp = self.session.get(entry.url, accept="*/*")
+        """The sha256 of a listed file, streamed (at most the feed's file-size cap)."""
+        shown = url_without_credentials(entry.url)
+        try:
+            resp, digest = self.session.sha256_of(entry.url, max_bytes=self.target.max_bytes)
+        except TransportError as exc:
+            raise PublishError(
+                f"cannot download {entry.filename} from {shown} to compare it: {exc.reason}",
+                hint="the index lists the file without a sha256, so mlrelease downloads it to "
+                f"compare; {exc.hint}",
+            ) from None
         if resp.status in (401, 403):
             raise auth_failure(self.target, resp.status, entry.url, self.source)
         if not resp.ok:
             raise PublishError(
-                f"cannot download {url_without_credentials(entry.url)} to compare it "
-                f"(HTTP {resp.status})",
+                f"cannot download {shown} to compare it (HTTP {resp.status})",
                 hint="the index lists the file without a sha256; check read permission",
             )
-        return hashlib.sha256(resp.body).hexdigest()
+        return digest
 
     def reconcile(self, files: list[DistFile]) -> list[tuple[DistFile, Fate]]:
         names = sorted({d.name for d in files})
@@ -219,7 +225,7 @@ class RemoteFeed:
                     url, counted, length=length, content_type=body.content_type
                 )
             except TransportError as exc:
-                failure, retryable = f"connection failed: {exc.reason}", True
+                failure, retryable = f"connection failed: {exc.reason}", exc.retryable
             else:
                 if resp.ok:
                     return "upload"
@@ -251,6 +257,9 @@ class RemoteFeed:
                 )
             echo(f"  {dist.filename}: {failure}; not on the feed, retrying in {delay:.1f} s")
             self.session.sleep(delay)
+
+    def finish(self, names: list[str]) -> None:
+        """Nothing to do: the server keeps its own index."""
 
     def verify(self, files: list[DistFile]) -> list[str]:
         """Problems with the published state: every file listed with the expected sha256."""

@@ -510,10 +510,12 @@ def test_release_outputs_released_prerelease_and_image_digests() -> None:
 def test_release_writes_released_and_prerelease_on_every_path() -> None:
     """The release job's outputs come from what `mlrelease release` writes to $GITHUB_OUTPUT."""
     text = (ROOT / "src" / "mlrelease" / "cli" / "release.py").read_text(encoding="utf-8")
-    for fn in ("def _verify_tag", "def _nothing_to_release", "def cmd_release"):
+    for fn in ("def _verify_tag", "def _nothing_to_release", "def _report_release"):
         body = text.split(fn, 1)[1].split("\ndef ", 1)[0]
         assert '"released":' in body, fn
         assert '"prerelease":' in body, fn
+    release = text.split("def cmd_release", 1)[1].split("\ndef ", 1)[0]
+    assert "return _report_release(" in release  # every release path reports through it
 
 
 def test_commit_lint_runs_on_pull_requests_with_the_title_through_env() -> None:

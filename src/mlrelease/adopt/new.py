@@ -29,6 +29,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mlrelease._util.runner import run
 from mlrelease.adopt.init import Change, plan_init, workflows_repo_setting
+from mlrelease.adopt.orgdefaults import load_org_defaults, org_defaults_path
 from mlrelease.adopt.record import init_record_change
 from mlrelease.config.model import parse_config
 from mlrelease.errors import ConfigError, EnvironmentProblem, Problem
@@ -85,29 +86,11 @@ def _bad(key: str, message: str, hint: str, file: str = "mlrelease new") -> Conf
     return ConfigError([Problem(file=file, key=key, message=message, hint=hint)])
 
 
-def defaults_file() -> Path:
-    """Where the organisation's answers are: $MLRELEASE_DEFAULTS, else the user config dir."""
-    env = os.environ.get(DEFAULTS_ENV)
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "mlrelease" / "defaults.toml"
-
-
-def load_defaults(path: Path | None = None) -> dict[str, Any]:
-    """The ``[new]`` table of the defaults file ({} when there is none; $MLRELEASE_DEFAULTS must
-    exist when it is set)."""
-    path = path or defaults_file()
-    if not path.is_file():
-        if os.environ.get(DEFAULTS_ENV):
-            raise _bad(
-                "", "does not exist", f"unset {DEFAULTS_ENV} or point it at a file", str(path)
-            )
-        return {}
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise _bad("", f"is not valid TOML: {exc}", "fix the file", str(path)) from None
+def load_defaults() -> dict[str, Any]:
+    """The ``[new]`` table of the organisation's defaults file ({} when there is none; a file
+    named by $MLRELEASE_DEFAULTS must exist). One reader for every command: orgdefaults."""
+    path = org_defaults_path()
+    data = load_org_defaults()
     table = data.get("new", {})
     if not isinstance(table, dict):
         raise _bad("new", "must be a table", 'write [new] with e.g. license = "MIT"', str(path))

@@ -1,6 +1,7 @@
 """An organisation's defaults for adopting mlrelease: one TOML file a platform team hands out.
 
-``$MLRELEASE_DEFAULTS`` names the file; without it, ``~/.config/mlrelease/defaults.toml``. Its top-level keys are defaults of the adoption commands,
+``$MLRELEASE_DEFAULTS`` names the file; without it, ``$XDG_CONFIG_HOME/mlrelease/defaults.toml``
+(``~/.config`` by default). Its top-level keys are defaults of the adoption commands,
 e.g. ``workflows-repo = "my-org/mlrelease@v1"``: the repository that hosts the reusable workflows.
 A missing file is no defaults; an unreadable or invalid one is an error naming the file.
 """
@@ -26,7 +27,8 @@ def org_defaults_path() -> Path:
     named = os.environ.get(DEFAULTS_ENV, "").strip()
     if named:
         return Path(named).expanduser()
-    return Path.home() / ".config" / "mlrelease" / "defaults.toml"
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "mlrelease" / "defaults.toml"
 
 
 def load_org_defaults() -> dict[str, object]:
@@ -35,6 +37,17 @@ def load_org_defaults() -> dict[str, object]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
+        if os.environ.get(DEFAULTS_ENV, "").strip():  # named on purpose: a typo is not "none"
+            raise ConfigError(
+                [
+                    Problem(
+                        str(path),
+                        "",
+                        "does not exist",
+                        f"unset {DEFAULTS_ENV} or point it at a file",
+                    )
+                ]
+            ) from None
         return {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(

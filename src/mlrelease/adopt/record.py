@@ -29,13 +29,13 @@ from mlrelease.adopt.detect import Detected
 from mlrelease.adopt.init import (
     DEPENDABOT,
     DEPENDABOT_PATH,
-    NOX_HEADER,
     WORKFLOW_PATH,
     Change,
     InitPlan,
     caller_workflow,
     workflows_repo_setting,
 )
+from mlrelease.adopt.noxheader import header_text
 from mlrelease.errors import EnvironmentProblem
 
 RECORD_PATH = ".github/mlrelease.lock.json"
@@ -89,7 +89,7 @@ def render(path: str, answers: dict[str, str], version: str, base: str | None) -
         return DEPENDABOT
     if path == NOXFILE_PATH:
         text = base or ""
-        return _HEADER.sub(lambda _: NOX_HEADER, text, count=1) if _HEADER.search(text) else text
+        return _HEADER.sub(lambda _: header_text(version), text, count=1) if _HEADER.search(text) else text
     raise ValueError(f"not a file mlrelease renders: {path}")
 
 

@@ -31,6 +31,19 @@ def _key_value(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
+def _warn_placeholder(target: Path) -> None:
+    """`check` fails while a caller uses the placeholder workflows repository: say so now."""
+    from mlrelease.adopt.placeholder import PLACEHOLDER_REPO, fix_text, placeholder_uses
+
+    uses = placeholder_uses(target)
+    if uses:
+        where = ", ".join(f"{path}:{line}" for path, line in uses)
+        console.warn(
+            f"the callers use the placeholder workflows repository {PLACEHOLDER_REPO} ({where})",
+            hint=fix_text(),
+        )
+
+
 def cmd_new(args: argparse.Namespace) -> int:
     from mlrelease.adopt.new import create, resolve_answers  # tomlkit: not for update's start-up
 
@@ -58,6 +71,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         for change in written:
             console.out(f"added {change.path}: {change.why}")
         console.out(f"new repository {target} from {args.template} (branch main, 1 commit)")
+        _warn_placeholder(target)
         console.out(f"next: cd {target} && mlrelease check && nox -t check")
         return EXIT_OK
     answers = resolve_answers(args.name, flags, ask=_ask if interactive else None)
@@ -67,6 +81,7 @@ def cmd_new(args: argparse.Namespace) -> int:
     console.out(
         f"new repository {target} (branch main, 1 commit): {answers.name}, import {answers.module}"
     )
+    _warn_placeholder(target)
     console.out(f"next: cd {target} && mlrelease check && nox -t check")
     return EXIT_OK
 

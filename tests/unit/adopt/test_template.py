@@ -60,7 +60,8 @@ def test_a_copier_template_is_rendered_adopted_and_committed(
 ) -> None:
     target = tmp_path / "fraud"
     argv = ["new", "fraud-score", "--dir", str(target), "--template", str(org_template),
-            "--data", "project_name=fraud-score", "--data", "team=risk", "--no-input"]  # fmt: skip
+            "--data", "project_name=fraud-score", "--data", "team=risk", "--no-input",
+            "--workflows-repo", "platform/mlrelease@v1"]  # fmt: skip
     assert main(argv) == 0
     assert "added .github/workflows/mlrelease.yml" in capsys.readouterr().out
     pyproject = (target / "pyproject.toml").read_text()

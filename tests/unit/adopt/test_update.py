@@ -2,7 +2,7 @@
 owns (caller workflow, Dependabot, noxfile header) by a three-way merge, keeping its own edits.
 
 The render of each version is a golden file under golden/<version>/: this version's must be what
-the renderer produces (set MLRELEASE_REGEN_GOLDEN=1 to rewrite it after a deliberate template
+the renderer produces (set REGEN_GOLDEN=1 to rewrite it after a deliberate template
 change, and keep the old ones); 0.0.9 is an older render (no workflow_dispatch trigger, no
 Dependabot group, an older nox) that the repositories below were adopted with.
 """
@@ -36,13 +36,13 @@ def golden(version: str, path: str) -> str:
 
 
 def test_the_renderer_reproduces_this_versions_golden_files() -> None:
-    if os.environ.get("MLRELEASE_REGEN_GOLDEN"):
+    if os.environ.get("REGEN_GOLDEN"):
         (GOLDEN / __version__).mkdir(exist_ok=True)
         for path, name in FILES.items():
             text = rec.render(path, ANSWERS, __version__, NOXFILE)
             (GOLDEN / __version__ / name).write_text(text, encoding="utf-8")
     assert (GOLDEN / __version__).is_dir(), (
-        f"no golden render of mlrelease {__version__}: MLRELEASE_REGEN_GOLDEN=1 writes it "
+        f"no golden render of mlrelease {__version__}: REGEN_GOLDEN=1 writes it "
         "(keep the older versions' directories)"
     )
     for path in FILES:

@@ -1,7 +1,7 @@
 # /// script
-# dependencies = ["nox>=2025.10", "mlrelease"]
+# dependencies = ["nox>=2025.10", "mlrelease>=0.1.0,<0.2"]
 # ///
-"""The shared nox sessions of mlrelease: lint, tests, docs, build (`nox -l` lists them)."""
+"""The shared nox sessions of mlrelease (`nox -l` lists them)."""
 
 import noxsessions
 

@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_publish_commands(sub)
     _add_adoption_commands(sub)
     _add_infra_commands(sub)
+    _add_monorepo_commands(sub)
     _add_output_options(parser)
     return parser
 
@@ -348,6 +349,29 @@ def _add_infra_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]
     _add_json(q, "the result")
     q.set_defaults(handler=_lazy("mlrelease.cli.infra:cmd_infra_terraform"))
     p.set_defaults(handler=_usage(p))
+
+
+def _add_monorepo_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "affected",
+        help="monorepo: the members changed since a base ref, and every member depending on them",
+    )
+    _add_project(p)
+    p.add_argument(
+        "--base",
+        metavar="REF",
+        default=None,
+        help="compare HEAD with this ref (e.g. origin/main); without it every member is affected",
+    )
+    _add_json(p, "the members and why each is affected")
+    p.set_defaults(handler=_lazy("mlrelease.cli.monorepo:cmd_affected"))
+    sub.choices["matrix"].add_argument(
+        "--base",
+        metavar="REF",
+        default=None,
+        help="monorepo: only the members affected since REF (default on a pull request: "
+        "origin/$GITHUB_BASE_REF; otherwise every member)",
+    )
 
 
 def _lazy(target: str) -> Handler:

@@ -15,6 +15,7 @@ from mlrelease.monorepo.matrix import member_matrix, pull_request_base
 from mlrelease.monorepo.members import Workspace, discover
 
 if TYPE_CHECKING:
+    from mlrelease.monorepo.publish import MemberTarget
     from mlrelease.project import Project
 
 
@@ -133,4 +134,150 @@ def cmd_monorepo_plan(args: argparse.Namespace) -> int:
         deps = ", ".join(entry["depends-on"]) or "no other member"
         console.out(f"== member {entry['member']} ({entry['path']}; depends on {deps}) ==")
         console.out(render_text(entry["plan"]))
+    return EXIT_OK
+
+
+def cmd_monorepo_version(args: argparse.Namespace) -> int:
+    from mlrelease.monorepo.versions import plan_versions
+
+    workspace, projects = _validated(args)
+    members = plan_versions(workspace, projects)
+    if args.json:
+        console.out(json.dumps({"members": [m.as_data() for m in members]}, indent=2))
+        return EXIT_OK
+    for m in members:
+        what = (
+            f"{m.next_version} (tag {m.tag}; {'; '.join(m.why) or m.bump})"
+            if m.releasable
+            else "no release"
+        )
+        console.out(f"{m.member.key}: {m.current_version or 'unreleased'} -> {what}")
+    return EXIT_OK
+
+
+def cmd_monorepo_release(args: argparse.Namespace) -> int:
+    import os
+
+    from mlrelease.errors import ReleaseError
+    from mlrelease.monorepo.release import execute, plan_release
+
+    if args.as_version or args.prerelease or args.verify_tag:
+        option = (
+            "--as" if args.as_version else "--prerelease" if args.prerelease else "--verify-tag"
+        )
+        raise ReleaseError(
+            f"{option} is not supported at a monorepo root: each member's version comes from "
+            "its own commits",
+            hint="run without it; to release one member by hand, run mlrelease release -C <member>",
+        )
+    workspace, projects = _validated(args)
+    plan = plan_release(
+        workspace,
+        projects,
+        push=not args.no_push,
+        dry_run=args.dry_run,
+        expect_sha=(args.expect_sha or os.environ.get("MLRELEASE_EXPECT_SHA", "")).strip(),
+    )
+    if not plan.releases:
+        if not args.allow_noop:
+            raise ReleaseError(
+                "nothing to release: no member has releasable commits (feat, fix, perf or "
+                "breaking) since its last tag",
+                hint="commit feat:/fix: changes in a member; pipelines that may have nothing to "
+                "release pass --allow-noop",
+            )
+        console.out(
+            json.dumps(plan.as_data(), indent=2)
+            if args.json
+            else "nothing to release: no member has releasable commits (--allow-noop)"
+        )
+        return EXIT_OK
+    if args.dry_run:
+        if args.json:
+            console.out(json.dumps({**plan.as_data(), "dry-run": True}, indent=2))
+            return EXIT_OK
+        console.out("dry run: nothing is changed; steps:")
+        for i, step in enumerate(plan.steps, 1):
+            console.out(f"  {i}. {step}")
+        return EXIT_OK
+    data = execute(workspace, plan)
+    if args.json:
+        console.out(json.dumps(data, indent=2))
+    else:
+        where = "pushed to origin" if data["pushed"] else "local only (--no-push)"
+        for mv in plan.releases:
+            console.out(f"released {mv.member.key} {mv.next_version}: tag {mv.tag}")
+        console.out(f"one commit {data['commit'][:8]}, {where}")
+    from mlrelease.cli.release import _github_output
+
+    _github_output(
+        {
+            "released": "true",
+            "tags": " ".join(str(m.tag) for m in plan.releases),
+            "members": " ".join(m.member.key for m in plan.releases),
+        }
+    )
+    return EXIT_OK
+
+
+def _refuse_dist(args: argparse.Namespace) -> None:
+    if getattr(args, "dist", None) is not None:
+        raise ConfigError(
+            problems=[
+                Problem(
+                    "pyproject.toml",
+                    "tool.mlrelease.build.outdir",
+                    "--dist cannot be given at a monorepo root: each member has its own",
+                    "drop --dist; each member publishes its [tool.mlrelease.build] outdir",
+                )
+            ]
+        )
+
+
+def _publish_member(
+    t: MemberTarget, args: argparse.Namespace, *, do_wheels: bool, do_images: bool
+) -> dict[str, Any]:
+    from mlrelease.images import publish as images
+    from mlrelease.wheels import publish as wheels
+
+    entry: dict[str, Any] = {"member": t.member.key, "version": t.version}
+    lines: list[str] = []
+    if do_wheels:
+        _, outcomes = wheels.publish(t.project, dist=None, dry_run=args.dry_run)
+        entry["files"] = [{"file": o.dist.filename, "action": o.action} for o in outcomes]
+        lines += [f"{o.action}  {o.dist.filename}" for o in outcomes]
+    if do_images and t.project.config.publish.images:
+        image_outcomes = images.publish(
+            t.project, dist=None, dry_run=args.dry_run, sbom=getattr(args, "sbom", False)
+        )
+        entry["images"] = images.digests(image_outcomes)
+        lines += images.summary_lines(image_outcomes, dry_run=args.dry_run)
+    if not args.json:
+        for line in lines:
+            console.out(f"{t.member.key}: {line}")
+    return entry
+
+
+def cmd_monorepo_publish(args: argparse.Namespace, target: str) -> int:
+    """``publish wheels|images|all`` at the root: each member released at HEAD, in dependency
+    order; everything is checked before the first upload."""
+    from mlrelease.images import publish as images
+    from mlrelease.monorepo.publish import check_sibling_bounds, released_here, targets
+    from mlrelease.wheels import publish as wheels
+
+    _refuse_dist(args)
+    workspace, projects = _validated(args)
+    chosen = released_here(targets(workspace, projects))
+    do_wheels, do_images = target in ("wheels", "all"), target in ("images", "all")
+    if do_wheels:
+        check_sibling_bounds(workspace, chosen)
+    if not args.dry_run:
+        for t in chosen:  # every member's files and images checked before anything goes out
+            if do_wheels:
+                wheels.publish(t.project, dist=None, dry_run=True)
+            if do_images and t.project.config.publish.images:
+                images.preflight(t.project, dist=None)
+    report = [_publish_member(t, args, do_wheels=do_wheels, do_images=do_images) for t in chosen]
+    if args.json:
+        console.out(json.dumps({"dry-run": args.dry_run, "members": report}, indent=2))
     return EXIT_OK

@@ -19,7 +19,17 @@ from mlrelease.project import load_project
 from mlrelease.wheels import publish as wheels
 
 
+def _monorepo(args: argparse.Namespace) -> bool:
+    from mlrelease.monorepo.members import is_monorepo
+
+    return is_monorepo(project_dir(args))
+
+
 def cmd_publish_wheels(args: argparse.Namespace) -> int:
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_publish
+
+        return cmd_monorepo_publish(args, "wheels")
     project = load_project(project_dir(args))
     target, outcomes = wheels.publish(project, dist=args.dist, dry_run=args.dry_run)
     wheels.report(target, outcomes, as_json=args.json, dry_run=args.dry_run)
@@ -27,6 +37,10 @@ def cmd_publish_wheels(args: argparse.Namespace) -> int:
 
 
 def cmd_publish_images(args: argparse.Namespace) -> int:
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_publish
+
+        return cmd_monorepo_publish(args, "images")
     project = load_project(project_dir(args))
     outcomes = images.publish(
         project, dist=args.dist, dry_run=args.dry_run, sbom=getattr(args, "sbom", False)
@@ -37,6 +51,10 @@ def cmd_publish_images(args: argparse.Namespace) -> int:
 
 def cmd_publish_all(args: argparse.Namespace) -> int:
     """Wheels, then images; both targets are checked before the first byte goes out."""
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_publish
+
+        return cmd_monorepo_publish(args, "all")
     if not args.dry_run:
         project = load_project(project_dir(args))
         echo("preflight: wheels and images, before anything is uploaded")

@@ -44,8 +44,19 @@ def _prerelease(version: str | None) -> str:
     return "true" if version and parse_version(version).is_prerelease else "false"
 
 
+def _monorepo(args: argparse.Namespace) -> bool:
+    from mlrelease.monorepo.members import is_monorepo
+
+    return is_monorepo(project_dir(args))
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     from mlrelease.versioning.versions import compute_next_version
+
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_version
+
+        return cmd_monorepo_version(args)
 
     project = _project(args)
     nxt = compute_next_version(project, prerelease=args.prerelease, any_branch=True)
@@ -119,6 +130,10 @@ def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json
 def cmd_release(args: argparse.Namespace) -> int:
     from mlrelease.versioning.release import ReleasePlan, execute, plan_steps
 
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_release
+
+        return cmd_monorepo_release(args)
     project = _project(args)
     if args.verify_tag:
         return _verify_tag(project, as_json=args.json)

@@ -35,6 +35,17 @@ def _workspace(args: argparse.Namespace) -> Workspace:
     return workspace
 
 
+def _github_output(values: dict[str, str]) -> None:
+    """The release's result for the next workflow steps (``$GITHUB_OUTPUT``)."""
+    import os
+    from pathlib import Path
+
+    target = os.environ.get("GITHUB_OUTPUT")
+    if target:
+        with Path(target).open("a", encoding="utf-8") as fh:
+            fh.writelines(f"{key}={value}\n" for key, value in values.items())
+
+
 def _say_why_all(reason: str | None) -> None:
     if reason:
         sys.stderr.write(f"mlrelease: every member: {reason}\n")
@@ -208,8 +219,6 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
         for mv in plan.releases:
             console.out(f"released {mv.member.key} {mv.next_version}: tag {mv.tag}")
         console.out(f"one commit {data['commit'][:8]}, {where}")
-    from mlrelease.cli.release import _github_output
-
     _github_output(
         {
             "released": "true",

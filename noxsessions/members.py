@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import nox
@@ -65,7 +65,28 @@ def register_members(workspace: Workspace, skip: Collection[str] = ()) -> list[P
         ):
             if stage not in skip:
                 define(member.key, project, siblings)
+    _define_aggregates(workspace, skip)
     return projects
+
+
+def _define_aggregates(workspace: Workspace, skip: Collection[str]) -> None:
+    """``lint``, ``docs`` and ``build`` at the root run that session of every member (nox's
+    ``requires``), so ``nox -s lint`` and the reusable workflows' jobs work unchanged."""
+    for stage in ("lint", "docs", "build"):
+        if stage in skip:
+            continue
+        needed = [f"{stage}-{key}" for key in workspace.members]
+        nox.session(name=stage, python=False, requires=needed, default=False)(
+            _aggregate(stage, needed)
+        )
+
+
+def _aggregate(stage: str, needed: list[str]) -> Callable[[nox.Session], None]:
+    def every(session: nox.Session) -> None:
+        session.log(f"{stage}: every member passed ({', '.join(needed)})")
+
+    every.__doc__ = f"{stage} of every member: {', '.join(needed)}."
+    return every
 
 
 def _define_lint(key: str, project: Project, siblings: list[str]) -> None:

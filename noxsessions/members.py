@@ -65,24 +65,33 @@ def register_members(workspace: Workspace, skip: Collection[str] = ()) -> list[P
         ):
             if stage not in skip:
                 define(member.key, project, siblings)
-    _define_aggregates(workspace, skip)
+    _define_aggregates(workspace, projects, skip)
     return projects
 
 
-def _define_aggregates(workspace: Workspace, skip: Collection[str]) -> None:
+def _define_aggregates(
+    workspace: Workspace, projects: list[Project], skip: Collection[str]
+) -> None:
     """``lint``, ``docs`` and ``build`` at the root run that session of every member (nox's
-    ``requires``), so ``nox -s lint`` and the reusable workflows' jobs work unchanged."""
+    ``requires``), so ``nox -s lint`` and the reusable workflows' jobs work unchanged; ``build``
+    also gathers every member's files into the root's build outdir (one CI artifact)."""
     for stage in ("lint", "docs", "build"):
         if stage in skip:
             continue
         needed = [f"{stage}-{key}" for key in workspace.members]
-        nox.session(name=stage, python=False, requires=needed, default=False)(
-            _aggregate(stage, needed)
-        )
+        body = _aggregate(stage, needed, workspace, projects if stage == "build" else [])
+        nox.session(name=stage, python=False, requires=needed, default=False)(body)
 
 
-def _aggregate(stage: str, needed: list[str]) -> Callable[[nox.Session], None]:
+def _aggregate(
+    stage: str, needed: list[str], workspace: Workspace, built: list[Project]
+) -> Callable[[nox.Session], None]:
     def every(session: nox.Session) -> None:
+        if built:
+            from mlrelease.monorepo.publish import gather_dist
+
+            for path in gather_dist(workspace, built):
+                session.log(f"gathered {path.relative_to(workspace.root)}")
         session.log(f"{stage}: every member passed ({', '.join(needed)})")
 
     every.__doc__ = f"{stage} of every member: {', '.join(needed)}."

@@ -200,3 +200,40 @@ def test_a_cycle_a_nameless_member_and_a_missing_base_are_clear(mono: Repo) -> N
     assert nameless.returncode == 2
     assert "packages/nameless/pyproject.toml" in nameless.stderr
     assert "project.name" in nameless.stderr
+
+
+def test_the_release_workflow_path_one_artifact_split_by_member(mono: Repo, tmp_path: Path) -> None:
+    """What release.yml does at a monorepo root: `release` names a tag (the later jobs run), the
+    build gathers every member's files into one directory, `publish wheels --dist` splits it."""
+    _change(mono, f"{FEATURES}/src/fs_features/__init__.py", "fix: a feature fix")
+    mono.push_all()
+    outputs = tmp_path / "github-output"
+    released = mono.mlrelease("release", env={"GITHUB_OUTPUT": str(outputs)})
+    assert released.returncode == 0, released.stderr
+    lines = outputs.read_text().splitlines()
+    assert "tag=fs-features-v0.1.1" in lines
+    assert "tags=fs-features-v0.1.1 fs-model-v0.1.1" in lines
+    assert "released=true" in lines
+    _build(mono)
+    from mlrelease.monorepo.members import load_workspace
+    from mlrelease.monorepo.publish import gather_dist
+
+    loaded = load_workspace(mono.path)
+    assert loaded is not None
+    gathered = sorted(p.name for p in gather_dist(*loaded))
+    assert gathered == ["fs_features-0.1.1-py3-none-any.whl", "fs_model-0.1.1-py3-none-any.whl"]
+    plan = json.loads(mono.mlrelease("plan", "--json", "--stage", "build").stdout)
+    assert plan["config"]["build"]["outdir"] == "dist"
+    artifact = tmp_path / "artifact"
+    (mono.path / "dist").rename(artifact)
+    published = mono.mlrelease("publish", "wheels", "--dist", str(artifact), "--json")
+    assert published.returncode == 0, published.stderr
+    members = json.loads(published.stdout)["members"]
+    assert [(m["member"], [f["action"] for f in m["files"]]) for m in members] == [
+        ("fs-features", ["uploaded"]),
+        ("fs-model", ["uploaded"]),
+    ]
+    rerun = mono.mlrelease("release", "--allow-noop", env={"GITHUB_OUTPUT": str(outputs)})
+    assert rerun.returncode == 0, rerun.stderr
+    assert outputs.read_text().splitlines()[-6:][0] == "released=false"
+    assert "tag=fs-features-v0.1.1" in outputs.read_text().splitlines()[-6:]

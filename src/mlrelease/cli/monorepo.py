@@ -139,7 +139,13 @@ def cmd_monorepo_plan(args: argparse.Namespace) -> int:
             }
         )
     if args.json:
-        console.out(json.dumps({"members": plans}, indent=2))
+        from mlrelease.monorepo.publish import root_outdir
+
+        # "config.build.outdir": where the root's build session gathers every member's files
+        # (the reusable workflows upload it as one artifact).
+        outdir = root_outdir(workspace).relative_to(workspace.root).as_posix()
+        data = {"config": {"build": {"outdir": outdir}}, "members": plans}
+        console.out(json.dumps(data, indent=2))
         return EXIT_OK
     for entry in plans:
         deps = ", ".join(entry["depends-on"]) or "no other member"
@@ -202,6 +208,7 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
             if args.json
             else "nothing to release: no member has releasable commits (--allow-noop)"
         )
+        _release_outputs(_tags_at_head(projects), released=False)
         return EXIT_OK
     if args.dry_run:
         if args.json:
@@ -219,28 +226,37 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
         for mv in plan.releases:
             console.out(f"released {mv.member.key} {mv.next_version}: tag {mv.tag}")
         console.out(f"one commit {data['commit'][:8]}, {where}")
-    _github_output(
-        {
-            "released": "true",
-            "tags": " ".join(str(m.tag) for m in plan.releases),
-            "members": " ".join(m.member.key for m in plan.releases),
-        }
-    )
+    _release_outputs([(m.member.key, str(m.tag)) for m in plan.releases], released=True)
     return EXIT_OK
 
 
-def _refuse_dist(args: argparse.Namespace) -> None:
-    if getattr(args, "dist", None) is not None:
-        raise ConfigError(
-            problems=[
-                Problem(
-                    "pyproject.toml",
-                    "tool.mlrelease.build.outdir",
-                    "--dist cannot be given at a monorepo root: each member has its own",
-                    "drop --dist; each member publishes its [tool.mlrelease.build] outdir",
-                )
-            ]
-        )
+def _tags_at_head(projects: list[Project]) -> list[tuple[str, str]]:
+    """(member, tag) of every member whose release tag points at HEAD (a rerun publishes them)."""
+    from mlrelease.versioning.versions import format_tag, release_version_at_head
+
+    found = []
+    for project in projects:
+        version = release_version_at_head(project)
+        if version:
+            found.append(
+                (project.normalized_name, format_tag(project.config.version.tag_format, version))
+            )
+    return found
+
+
+def _release_outputs(tags: list[tuple[str, str]], *, released: bool) -> None:
+    """The reusable release workflow's outputs: ``tag`` is the first member's (the later jobs run
+    when it is set and publish every member tagged at HEAD), ``tags``/``members`` list them all."""
+    _github_output(
+        {
+            "released": "true" if released else "false",
+            "tag": tags[0][1] if tags else "",
+            "version": "",
+            "prerelease": "false",
+            "tags": " ".join(t for _, t in tags),
+            "members": " ".join(m for m, _ in tags),
+        }
+    )
 
 
 def _publish_member(
@@ -252,12 +268,12 @@ def _publish_member(
     entry: dict[str, Any] = {"member": t.member.key, "version": t.version}
     lines: list[str] = []
     if do_wheels:
-        _, outcomes = wheels.publish(t.project, dist=None, dry_run=args.dry_run)
+        _, outcomes = wheels.publish(t.project, dist=t.given, dry_run=args.dry_run)
         entry["files"] = [{"file": o.dist.filename, "action": o.action} for o in outcomes]
         lines += [f"{o.action}  {o.dist.filename}" for o in outcomes]
     if do_images and t.project.config.publish.images:
         image_outcomes = images.publish(
-            t.project, dist=None, dry_run=args.dry_run, sbom=getattr(args, "sbom", False)
+            t.project, dist=t.given, dry_run=args.dry_run, sbom=getattr(args, "sbom", False)
         )
         entry["images"] = images.digests(image_outcomes)
         lines += images.summary_lines(image_outcomes, dry_run=args.dry_run)
@@ -270,22 +286,35 @@ def _publish_member(
 def cmd_monorepo_publish(args: argparse.Namespace, target: str) -> int:
     """``publish wheels|images|all`` at the root: each member released at HEAD, in dependency
     order; everything is checked before the first upload."""
-    from mlrelease.images import publish as images
-    from mlrelease.monorepo.publish import check_sibling_bounds, released_here, targets
-    from mlrelease.wheels import publish as wheels
+    import tempfile
+    from pathlib import Path
 
-    _refuse_dist(args)
+    from mlrelease.monorepo.publish import released_here, split_dist, targets
+
     workspace, projects = _validated(args)
     chosen = released_here(targets(workspace, projects))
+    with tempfile.TemporaryDirectory(prefix="mlrelease-dist-") as tmp:
+        if getattr(args, "dist", None) is not None:
+            chosen = split_dist(chosen, args.dist, Path(tmp))
+        return _publish_chosen(workspace, chosen, args, target)
+
+
+def _publish_chosen(
+    workspace: Workspace, chosen: list[MemberTarget], args: argparse.Namespace, target: str
+) -> int:
+    from mlrelease.images import publish as images
+    from mlrelease.monorepo.publish import check_sibling_bounds
+    from mlrelease.wheels import publish as wheels
+
     do_wheels, do_images = target in ("wheels", "all"), target in ("images", "all")
     if do_wheels:
         check_sibling_bounds(workspace, chosen)
     if not args.dry_run:
         for t in chosen:  # every member's files and images checked before anything goes out
             if do_wheels:
-                wheels.publish(t.project, dist=None, dry_run=True)
+                wheels.publish(t.project, dist=t.given, dry_run=True)
             if do_images and t.project.config.publish.images:
-                images.preflight(t.project, dist=None)
+                images.preflight(t.project, dist=t.given)
     report = [_publish_member(t, args, do_wheels=do_wheels, do_images=do_images) for t in chosen]
     if args.json:
         console.out(json.dumps({"dry-run": args.dry_run, "members": report}, indent=2))

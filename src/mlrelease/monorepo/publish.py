@@ -10,6 +10,7 @@ refused, since pip would pair it with any version of the sibling ever published.
 
 from __future__ import annotations
 
+import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from mlrelease.errors import PublishError
 from mlrelease.monorepo.members import Member, Workspace, normalize
 from mlrelease.project import Project, dist_files
 from mlrelease.versioning.versions import release_version_at_head
+from mlrelease.wheels.dist import parse_dist_name
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,29 @@ class MemberTarget:
     member: Member
     project: Project
     version: str | None  # the release at HEAD; None: not released here, skipped
+    given: Path | None = None  # the member's files split out of a --dist directory
 
     @property
     def dist(self) -> Path:
-        return self.project.root / self.project.config.build.outdir
+        return self.given or self.project.root / self.project.config.build.outdir
+
+
+def split_dist(chosen: list[MemberTarget], dist: Path, into: Path) -> list[MemberTarget]:
+    """``--dist DIR`` at the root (every member's files in one directory, as a CI artifact
+    holds them): each member gets a directory of the files named for it."""
+    out = []
+    for t in chosen:
+        mine = into / t.member.key
+        mine.mkdir(parents=True, exist_ok=True)
+        for path in dist_files(dist):
+            try:
+                name = parse_dist_name(path.name)[0]
+            except ValueError:
+                continue
+            if normalize(name) == t.member.key:
+                shutil.copy2(path, mine / path.name)
+        out.append(MemberTarget(t.member, t.project, t.version, mine))
+    return out
 
 
 def targets(workspace: Workspace, projects: list[Project]) -> list[MemberTarget]:
@@ -68,7 +89,7 @@ def check_sibling_bounds(workspace: Workspace, chosen: list[MemberTarget]) -> No
     for t in chosen:
         for wheel in (p for p in dist_files(t.dist) if p.suffix == ".whl"):
             for raw in unbound_siblings(wheel, siblings - {t.member.key}):
-                problems.append(f"{t.member.path}/{wheel.relative_to(t.project.root)}: {raw!r}")
+                problems.append(f"{t.member.path}: {wheel.name}: {raw!r}")
     if problems:
         raise PublishError(
             "a wheel names a sibling member without a version bound, so pip would pair it with "
@@ -93,3 +114,25 @@ def released_here(all_targets: list[MemberTarget]) -> list[MemberTarget]:
             hint="run `mlrelease release` at the root first, or check out the release commit",
         )
     return chosen
+
+
+def root_outdir(workspace: Workspace) -> Path:
+    """The root table's ``build.outdir`` (default ``dist``) under the root."""
+    build = workspace.table.get("build", {})
+    outdir = build.get("outdir") if isinstance(build, dict) else None
+    return workspace.root / (outdir if isinstance(outdir, str) and outdir else "dist")
+
+
+def gather_dist(workspace: Workspace, projects: list[Project]) -> list[Path]:
+    """Copy every member's built files into the root's outdir (emptied first): what CI uploads
+    as one artifact and ``publish --dist`` at the root splits again by member."""
+    out = root_outdir(workspace)
+    for old in dist_files(out):
+        old.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for project in projects:
+        for path in dist_files(project.root / project.config.build.outdir):
+            shutil.copy2(path, out / path.name)
+            copied.append(out / path.name)
+    return copied

@@ -237,3 +237,42 @@ def test_the_release_workflow_path_one_artifact_split_by_member(mono: Repo, tmp_
     assert rerun.returncode == 0, rerun.stderr
     assert outputs.read_text().splitlines()[-6:][0] == "released=false"
     assert "tag=fs-features-v0.1.1" in outputs.read_text().splitlines()[-6:]
+
+
+def test_version_names_each_members_next_version_and_why(mono: Repo) -> None:
+    _change(mono, f"{FEATURES}/src/fs_features/__init__.py", "feat: a new feature")
+    result = mono.mlrelease("version")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("fs-features: 0.1.0 -> 0.2.0 (tag fs-features-v0.2.0; minor")
+    assert lines[1].startswith("fs-model: 0.1.0 -> 0.1.1 (tag fs-model-v0.1.1; patch: depends on")
+
+
+def test_a_bad_root_key_is_named_once_at_the_root(mono: Repo) -> None:
+    with (mono.path / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write("[tool.mlrelease.test]\ncoverage-min = 300\n")
+    result = mono.mlrelease("plan")
+    assert result.returncode == 2
+    assert "tool.mlrelease.test.coverage-min" in result.stderr
+    assert "packages/" not in result.stderr  # the root's mistake, not each member's
+
+
+def test_a_bad_member_key_names_the_member(mono: Repo) -> None:
+    with (mono.path / MODEL / "pyproject.toml").open("a", encoding="utf-8") as fh:
+        fh.write("\n[tool.mlrelease.test]\ncoverage-mn = 90\n")
+    result = mono.mlrelease("check")
+    assert result.returncode == 2
+    assert f"{MODEL}/pyproject.toml" in result.stderr
+    assert "tool.mlrelease.test.coverage-mn" in result.stderr
+    assert "coverage-min" in result.stderr  # did you mean
+
+
+def test_a_release_is_refused_when_the_upstream_moved(mono: Repo, tmp_path: Path) -> None:
+    other = mono.clone(tmp_path / "other")
+    _change(other, "README.md" if (other.path / "README.md").exists() else ".gitignore", "docs: x")
+    other.git("push", "-q", "origin", "main")
+    _change(mono, f"{FEATURES}/src/fs_features/__init__.py", "feat: local")
+    result = mono.mlrelease("release")
+    assert result.returncode != 0
+    assert "upstream moved" in result.stderr
+    assert mono.git("tag", "--list", "fs-features-v0.2.0") == ""

@@ -80,11 +80,8 @@ def _validated(args: argparse.Namespace) -> tuple[Workspace, list[Project]]:
     from mlrelease.monorepo.members import load_member_project
 
     workspace = _workspace(args)
+    parse_config(workspace.table)  # the root's own problems alone: every member inherits them
     problems: list[Problem] = []
-    try:
-        parse_config(workspace.table)
-    except ConfigError as exc:
-        problems += exc.problems
     projects: list[Project] = []
     for member in workspace.ordered():
         try:

@@ -27,6 +27,7 @@ from mlrelease.versioning.release import (
     check_upstream,
 )
 from mlrelease.versioning.stamping import stamp, stamp_targets
+from mlrelease.versioning.versions import branch_kind
 
 
 @dataclass
@@ -76,6 +77,13 @@ def plan_release(
 ) -> WorkspaceRelease:
     first = projects[0]
     branch = check_repository(first)
+    if branch_kind(first, branch)[0] == "prerelease":
+        raise ReleaseError(
+            f"branch {branch!r} is a prerelease branch: a monorepo root releases final versions "
+            "only",
+            hint="release from a release branch (tool.mlrelease.version.release-branches), or "
+            "cut one member's prerelease with mlrelease release -C <member>",
+        )
     if expect_sha:
         check_expected_commit(first, expect_sha)
     if push:

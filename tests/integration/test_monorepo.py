@@ -276,3 +276,9 @@ def test_a_release_is_refused_when_the_upstream_moved(mono: Repo, tmp_path: Path
     assert result.returncode != 0
     assert "upstream moved" in result.stderr
     assert mono.git("tag", "--list", "fs-features-v0.2.0") == ""
+
+
+def test_doctor_at_the_root_checks_every_member(mono: Repo) -> None:
+    result = mono.mlrelease("doctor")
+    assert "monorepo root: every member's table is valid (fs-features, fs-model)" in result.stdout
+    assert "project.name" not in result.stdout + result.stderr

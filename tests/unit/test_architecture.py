@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "wheels": {"versioning", "auth", "project", "config", "_util", "errors"},
     "images": {"wheels", "versioning", "auth", "project", "config", "_util", "errors"},
     "adopt": {
+        "monorepo",
         "images",
         "wheels",
         "stages",
@@ -37,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
         "errors",
     },
     "infra": {
+        "monorepo",
         "adopt",
         "images",
         "wheels",
@@ -49,6 +51,7 @@ ALLOWED: dict[str, set[str]] = {
         "errors",
     },
     "preview": {
+        "monorepo",
         "adopt",
         "images",
         "wheels",
@@ -60,9 +63,6 @@ ALLOWED: dict[str, set[str]] = {
         "errors",
     },
     "monorepo": {
-        "preview",
-        "adopt",
-        "images",
         "wheels",
         "versioning",
         "stages",

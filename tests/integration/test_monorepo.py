@@ -282,3 +282,68 @@ def test_doctor_at_the_root_checks_every_member(mono: Repo) -> None:
     result = mono.mlrelease("doctor")
     assert "monorepo root: every member's table is valid (fs-features, fs-model)" in result.stdout
     assert "project.name" not in result.stdout + result.stderr
+
+
+def test_python_ci_on_a_monorepo_pull_request_tests_only_the_changed_member(
+    tmp_path: Path,
+) -> None:
+    """The reusable python-ci.yml, unchanged inputs, on a pull request of the example monorepo that
+    touches only the model: the plan's matrix names the model alone and the tests job runs it."""
+    import shutil
+    import sys
+
+    from tests.integration.test_workflows import one_python
+    from tests.integration.workflow_runner import Runner
+
+    python = one_python()
+    root = Path(__file__).resolve().parents[2]
+    seed = tmp_path / "seed"
+    shutil.copytree(
+        root / "examples" / "featurestore-mono",
+        seed,
+        ignore=shutil.ignore_patterns(".nox", "dist", "build", ".mlrelease", "__pycache__"),
+    )
+    pyproject = seed / "pyproject.toml"
+    pyproject.write_text(
+        pyproject.read_text().replace('python = ["3.12"]', f'python = ["{python}"]')
+    )
+    (seed / ".gitignore").write_text("dist/\nbuild/\n.nox/\n.mlrelease/\n__pycache__/\n")
+    git(seed, "init", "-q", "-b", "main")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "feat: features and a model")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(seed, "remote", "add", "origin", str(remote))
+    git(seed, "push", "-q", "origin", "main")
+    git(seed, "checkout", "-q", "-b", "topic")
+    model = seed / "packages" / "model" / "src" / "fs_model" / "__init__.py"
+    model.write_text(model.read_text() + "\nTHRESHOLD = 0.5\n")
+    git(seed, "commit", "-qam", "feat(model): a threshold")
+    git(seed, "push", "-q", "origin", "topic")
+    workspace = tmp_path / "workspace"
+    git(tmp_path, "clone", "-q", str(remote), workspace.name)
+    runner = Runner(
+        workflow=root / ".github" / "workflows" / "python-ci.yml",
+        workspace=workspace,
+        artifacts=tmp_path / "artifacts",
+        tmp=tmp_path / "run",
+        inputs={"mlrelease-version": "."},
+        github={
+            "ref": "refs/heads/topic",
+            "ref_type": "branch",
+            "ref_name": "topic",
+            "event_name": "pull_request",
+            "event": {"pull_request": {"title": "feat(model): a threshold"}},
+            "base_ref": "main",
+            "sha": git(remote, "rev-parse", "topic"),
+        },
+        tool_bin=Path(sys.executable).parent,
+        only={"plan", "tests"},
+    )
+    runner.run()
+    log = "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
+    assert runner.results["tests"]["result"] == "success", log
+    matrix = json.loads(runner.results["plan"]["outputs"]["matrix"])
+    assert [e["session"] for e in matrix["include"]] == [f"tests-featurestore-model-{python}"]
+    reports = tmp_path / "artifacts" / f"reports-featurestore-model-{python}-1"
+    assert any(reports.rglob(f"junit-{python}.xml")), "the member's reports are uploaded"

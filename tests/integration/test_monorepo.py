@@ -212,6 +212,7 @@ def test_the_release_workflow_path_one_artifact_split_by_member(mono: Repo, tmp_
     assert released.returncode == 0, released.stderr
     lines = outputs.read_text().splitlines()
     assert "tag=fs-features-v0.1.1" in lines
+    assert "version=0.1.1" in lines
     assert "tags=fs-features-v0.1.1 fs-model-v0.1.1" in lines
     assert "released=true" in lines
     _build(mono)
@@ -224,6 +225,7 @@ def test_the_release_workflow_path_one_artifact_split_by_member(mono: Repo, tmp_
     assert gathered == ["fs_features-0.1.1-py3-none-any.whl", "fs_model-0.1.1-py3-none-any.whl"]
     plan = json.loads(mono.mlrelease("plan", "--json", "--stage", "build").stdout)
     assert plan["config"]["build"]["outdir"] == "dist"
+    assert plan["config"]["version"]["changelog"] == f"{FEATURES}/CHANGELOG.md"
     artifact = tmp_path / "artifact"
     (mono.path / "dist").rename(artifact)
     published = mono.mlrelease("publish", "wheels", "--dist", str(artifact), "--json")

@@ -141,7 +141,12 @@ def cmd_monorepo_plan(args: argparse.Namespace) -> int:
         # "config.build.outdir": where the root's build session gathers every member's files
         # (the reusable workflows upload it as one artifact).
         outdir = root_outdir(workspace).relative_to(workspace.root).as_posix()
-        data = {"config": {"build": {"outdir": outdir}}, "members": plans}
+        # and "config.version.changelog": the first member's (the GitHub release of the first
+        # member's tag takes its notes from it)
+        first = projects[0]
+        changelog = f"{workspace.ordered()[0].path}/{first.config.version.changelog}"
+        config = {"build": {"outdir": outdir}, "version": {"changelog": changelog}}
+        data = {"config": config, "members": plans}
         console.out(json.dumps(data, indent=2))
         return EXIT_OK
     for entry in plans:
@@ -223,35 +228,37 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
         for mv in plan.releases:
             console.out(f"released {mv.member.key} {mv.next_version}: tag {mv.tag}")
         console.out(f"one commit {data['commit'][:8]}, {where}")
-    _release_outputs([(m.member.key, str(m.tag)) for m in plan.releases], released=True)
+    _release_outputs(
+        [(m.member.key, str(m.tag), str(m.next_version)) for m in plan.releases], released=True
+    )
     return EXIT_OK
 
 
-def _tags_at_head(projects: list[Project]) -> list[tuple[str, str]]:
-    """(member, tag) of every member whose release tag points at HEAD (a rerun publishes them)."""
+def _tags_at_head(projects: list[Project]) -> list[tuple[str, str, str]]:
+    """(member, tag, version) of every member whose release tag points at HEAD (a rerun
+    publishes them)."""
     from mlrelease.versioning.versions import format_tag, release_version_at_head
 
     found = []
     for project in projects:
         version = release_version_at_head(project)
         if version:
-            found.append(
-                (project.normalized_name, format_tag(project.config.version.tag_format, version))
-            )
+            tag = format_tag(project.config.version.tag_format, version)
+            found.append((project.normalized_name, tag, version))
     return found
 
 
-def _release_outputs(tags: list[tuple[str, str]], *, released: bool) -> None:
+def _release_outputs(tags: list[tuple[str, str, str]], *, released: bool) -> None:
     """The reusable release workflow's outputs: ``tag`` is the first member's (the later jobs run
     when it is set and publish every member tagged at HEAD), ``tags``/``members`` list them all."""
     _github_output(
         {
             "released": "true" if released else "false",
             "tag": tags[0][1] if tags else "",
-            "version": "",
+            "version": tags[0][2] if tags else "",
             "prerelease": "false",
-            "tags": " ".join(t for _, t in tags),
-            "members": " ".join(m for m, _ in tags),
+            "tags": " ".join(t for _, t, _ in tags),
+            "members": " ".join(m for m, _, _ in tags),
         }
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import tomlkit
 
+from mlrelease._util.console import counted
 from mlrelease.config.model import read_pyproject
 
 SKIPPED_DIRS = frozenset(
@@ -73,7 +74,7 @@ def detect_monorepo(root: Path, data: dict[str, Any]) -> tuple[list[str], str] |
                 globs.append(glob)
         else:
             globs.append(rel)
-    return globs, f"{len(dirs)} packages under one root without a [project] of its own"
+    return globs, f"{counted(len(dirs), 'package')} under one root without a [project] of its own"
 
 
 def monorepo_table_text(globs: list[str], why: str) -> str:

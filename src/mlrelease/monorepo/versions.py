@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlrelease._util.console import counted
 from mlrelease._util.git import git
 from mlrelease.monorepo.members import Member, Workspace, normalize
 from mlrelease.project import Project
@@ -124,7 +125,8 @@ def plan_versions(workspace: Workspace, projects: list[Project]) -> list[MemberV
         mv.commits = member_commits(workspace.root, member, mv.current_tag)
         bump = commit_bump(mv.commits, mv.current_version, cfg.major_on_zero)
         if bump != "none":
-            mv.why.append(f"{bump}: {sum(1 for c in mv.commits if c.bump)} releasable commit(s)")
+            releasable = counted(sum(1 for c in mv.commits if c.bump), "releasable commit")
+            mv.why.append(f"{bump}: {releasable}")
         for dep in member.depends_on:
             released = plans[dep]
             if released.next_version is None:

@@ -9,6 +9,7 @@ import os
 import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -286,18 +287,14 @@ def test_doctor_at_the_root_checks_every_member(mono: Repo) -> None:
     assert "project.name" not in result.stdout + result.stderr
 
 
-def test_python_ci_on_a_monorepo_pull_request_tests_only_the_changed_member(
-    tmp_path: Path,
-) -> None:
-    """The reusable python-ci.yml, unchanged inputs, on a pull request of the example monorepo that
-    touches only the model: the plan's matrix names the model alone and the tests job runs it."""
+def _ci_runner(tmp_path: Path, python: str, *, pull_request: bool) -> object:
+    """The example monorepo with history on a local bare remote, a runner workspace, and a
+    python-ci.yml runner for a pull request touching only the model (or the push of main)."""
     import shutil
     import sys
 
-    from tests.integration.test_workflows import one_python
     from tests.integration.workflow_runner import Runner
 
-    python = one_python()
     root = Path(__file__).resolve().parents[2]
     seed = tmp_path / "seed"
     shutil.copytree(
@@ -317,31 +314,47 @@ def test_python_ci_on_a_monorepo_pull_request_tests_only_the_changed_member(
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
     git(seed, "remote", "add", "origin", str(remote))
     git(seed, "push", "-q", "origin", "main")
-    git(seed, "checkout", "-q", "-b", "topic")
-    model = seed / "packages" / "model" / "src" / "fs_model" / "__init__.py"
-    model.write_text(model.read_text() + "\nTHRESHOLD = 0.5\n")
-    git(seed, "commit", "-qam", "feat(model): a threshold")
-    git(seed, "push", "-q", "origin", "topic")
+    branch = "main"
+    if pull_request:
+        branch = "topic"
+        git(seed, "checkout", "-q", "-b", "topic")
+        model = seed / "packages" / "model" / "src" / "fs_model" / "__init__.py"
+        model.write_text(model.read_text() + "\nTHRESHOLD = 0.5\n")
+        git(seed, "commit", "-qam", "feat(model): a threshold")
+        git(seed, "push", "-q", "origin", "topic")
     workspace = tmp_path / "workspace"
     git(tmp_path, "clone", "-q", str(remote), workspace.name)
-    runner = Runner(
+    github: dict[str, object] = {
+        "ref": f"refs/heads/{branch}",
+        "ref_type": "branch",
+        "ref_name": branch,
+        "event_name": "pull_request" if pull_request else "push",
+        "event": {"pull_request": {"title": "feat(model): a threshold"}} if pull_request else {},
+        "sha": git(remote, "rev-parse", branch),
+    }
+    if pull_request:
+        github["base_ref"] = "main"
+    return Runner(
         workflow=root / ".github" / "workflows" / "python-ci.yml",
         workspace=workspace,
         artifacts=tmp_path / "artifacts",
         tmp=tmp_path / "run",
         inputs={"mlrelease-version": "."},
-        github={
-            "ref": "refs/heads/topic",
-            "ref_type": "branch",
-            "ref_name": "topic",
-            "event_name": "pull_request",
-            "event": {"pull_request": {"title": "feat(model): a threshold"}},
-            "base_ref": "main",
-            "sha": git(remote, "rev-parse", "topic"),
-        },
+        github=github,
         tool_bin=Path(sys.executable).parent,
-        only={"plan", "tests"},
+        only={"plan", "tests"} if pull_request else None,
     )
+
+
+def test_python_ci_on_a_monorepo_pull_request_tests_only_the_changed_member(
+    tmp_path: Path,
+) -> None:
+    """The reusable python-ci.yml, unchanged inputs, on a pull request of the example monorepo that
+    touches only the model: the plan's matrix names the model alone and the tests job runs it."""
+    from tests.integration.test_workflows import one_python
+
+    python = one_python()
+    runner: Any = _ci_runner(tmp_path, python, pull_request=True)
     runner.run()
     log = "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
     assert runner.results["tests"]["result"] == "success", log
@@ -349,3 +362,28 @@ def test_python_ci_on_a_monorepo_pull_request_tests_only_the_changed_member(
     assert [e["session"] for e in matrix["include"]] == [f"tests-featurestore-model-{python}"]
     reports = tmp_path / "artifacts" / f"reports-featurestore-model-{python}-1"
     assert any(reports.rglob(f"junit-{python}.xml")), "the member's reports are uploaded"
+
+
+def test_python_ci_on_main_runs_every_job_for_every_member(tmp_path: Path) -> None:
+    """A push to main: every member is tested; lint, docs and build run each member's session
+    and the build uploads one artifact with both members' files."""
+    from tests.integration.test_workflows import one_python
+
+    python = one_python()
+    runner: Any = _ci_runner(tmp_path, python, pull_request=False)
+    runner.run()
+    log = "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
+    failed = {j: r for j, r in runner.results.items() if r["result"] not in ("success", "skipped")}
+    assert not failed, log
+    matrix = json.loads(runner.results["plan"]["outputs"]["matrix"])
+    assert [e["session"] for e in matrix["include"]] == [
+        f"tests-featurestore-features-{python}",
+        f"tests-featurestore-model-{python}",
+    ]
+    files = sorted(p.name for p in (tmp_path / "artifacts" / "dist-1").iterdir())
+    assert files == [
+        "featurestore_features-0.1.0-py3-none-any.whl",
+        "featurestore_features-0.1.0.tar.gz",
+        "featurestore_model-0.1.0-py3-none-any.whl",
+        "featurestore_model-0.1.0.tar.gz",
+    ]

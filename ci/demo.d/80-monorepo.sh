@@ -102,9 +102,20 @@ echo
 echo "-- mlrelease publish all (each member's wheels in order, then the model's image)"
 mlrelease publish all | tee "$DEMO_DIR/mono-publish.txt"
 
+version=$(git tag --points-at HEAD | sed -n 's/^featurestore-model-v//p' | head -1)
+layout="$MONO/.mlrelease/images/featurestore-model"
+echo
+echo "-- the model's image runs and scores with the feature package it depends on"
+skopeo copy --quiet "oci:$layout:$version" "containers-storage:localhost/demo/featurestore-model:$version"
+ctr=$(buildah from --quiet "localhost/demo/featurestore-model:$version")
+trap 'buildah rm "$ctr" >/dev/null' EXIT
+ran=$(buildah run --isolation chroot "$ctr" -- python -c "import importlib.metadata as m, fs_model; print(m.version('featurestore-model'), m.version('featurestore-features'), fs_model.score([1.0, 3.0], [1.0, 0.0]))")
+echo "$ran"
+
 {
   echo "monorepo: $MONO (affected: $(cut -f1 "$DEMO_DIR/mono-affected.txt" | paste -sd' ' -))"
   echo "  tests: ${sessions:-none}"
   sed 's/^/  /' "$DEMO_DIR/mono-release.txt"
   grep -E 'uploaded|already published|digest' "$DEMO_DIR/mono-publish.txt" | sed 's/^/  /' || true
+  echo "  buildah run (chroot): featurestore-model, featurestore-features, score: $ran"
 } >> "$SUMMARY"

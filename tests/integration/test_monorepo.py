@@ -248,6 +248,11 @@ def test_version_names_each_members_next_version_and_why(mono: Repo) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("fs-features: 0.1.0 -> 0.2.0 (tag fs-features-v0.2.0; minor")
     assert lines[1].startswith("fs-model: 0.1.0 -> 0.1.1 (tag fs-model-v0.1.1; patch: depends on")
+    plan = json.loads(mono.mlrelease("plan", "--json", "--stage", "release,wheels").stdout)
+    releases = {m["member"]: m["plan"]["stages"]["release"] for m in plan["members"]}
+    assert releases["fs-features"]["next-version"] == "0.2.0"
+    assert releases["fs-model"]["next-version"] == "0.1.1"
+    assert list(plan["members"][1]["plan"]["stages"]) == ["release", "wheels"]
 
 
 def test_a_bad_root_key_is_named_once_at_the_root(mono: Repo) -> None:

@@ -16,6 +16,7 @@ from mlrelease.monorepo.members import Workspace, discover
 
 if TYPE_CHECKING:
     from mlrelease.monorepo.publish import MemberTarget
+    from mlrelease.monorepo.versions import MemberVersion
     from mlrelease.project import Project
 
 
@@ -120,19 +121,35 @@ def cmd_monorepo_check(args: argparse.Namespace) -> int:
     return EXIT_FAILURE if failed else EXIT_OK
 
 
+def _release_stage(mv: MemberVersion) -> dict[str, Any]:
+    if mv.releasable:
+        summary = [f"next version: {mv.next_version} (tag {mv.tag}; {'; '.join(mv.why)})"]
+    else:
+        since = f"since {mv.current_tag}" if mv.current_tag else "yet"
+        summary = [f"no release: no releasable commits under {mv.member.path} {since}"]
+    summary += [f"  {c.sha[:8]} {c.type}: {c.subject}" for c in mv.commits if c.bump]
+    return {"available": True, **mv.as_data(), "summary": summary}
+
+
 def cmd_monorepo_plan(args: argparse.Namespace) -> int:
-    from mlrelease.preview import preview, render_text
+    from mlrelease.monorepo.versions import plan_versions
+    from mlrelease.preview import STAGES, preview, render_text
 
     workspace, projects = _validated(args)
-    stages = tuple(args.stage) if args.stage else None
+    wanted = tuple(args.stage) if args.stage else tuple(name for name, _ in STAGES)
+    versions = plan_versions(workspace, projects) if "release" in wanted else []
     plans: list[dict[str, Any]] = []
-    for member, project in zip(workspace.ordered(), projects, strict=True):
+    for i, (member, project) in enumerate(zip(workspace.ordered(), projects, strict=True)):
+        plan = preview(project, stages=tuple(s for s in wanted if s != "release"))
+        if versions:  # the member's own release: path-scoped commits and its dependencies
+            plan["stages"]["release"] = _release_stage(versions[i])
+            plan["stages"] = {n: plan["stages"][n] for n, _ in STAGES if n in plan["stages"]}
         plans.append(
             {
                 "member": member.key,
                 "path": member.path,
                 "depends-on": list(member.depends_on),
-                "plan": preview(project, stages=stages),
+                "plan": plan,
             }
         )
     if args.json:

@@ -28,7 +28,7 @@ import shutil
 import sys
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import nox
 
@@ -36,6 +36,9 @@ from mlrelease._util.console import counted
 from mlrelease.errors import ConfigError
 from mlrelease.project import Project, load_project, matrix_pythons
 from mlrelease.stages.plan import StagePlan, reports_dir
+
+if TYPE_CHECKING:
+    from mlrelease.monorepo.members import Workspace
 
 __all__ = ["SESSIONS", "install_plan", "register", "run_plan"]
 
@@ -139,21 +142,30 @@ def register(
     root: Path | None = None,
     skip: Collection[str] = (),
     venv_backend: str | None = None,
-) -> Project:
+) -> Project | None:
     """Define the shared sessions for the project at ``root`` (default: the noxfile's directory).
 
     ``skip`` names sessions not to define (e.g. ``{"docs"}``) so the noxfile can define its own
-    under that name. Returns the loaded :class:`~mlrelease.project.Project`.
+    under that name. Returns the loaded :class:`~mlrelease.project.Project`; at a monorepo root
+    (``tool.mlrelease.members``) it defines each member's sessions
+    (:mod:`noxsessions.members`) with ``release`` and ``publish`` for all, and returns None.
     """
+    workspace = _workspace(root or Path.cwd())
+    if workspace is not None:
+        from noxsessions.members import register_members
+
+        _configure_nox(venv_backend)
+        register_members(workspace, skip)
+        for name, define in (("release", _define_release), ("publish", _define_publish)):
+            if name not in skip:
+                define(None)
+        return None
     project = _load(root or Path.cwd())
     unknown = set(skip) - set(SESSIONS)
     if unknown:
         msg = f"noxsessions.register(skip=...): unknown {counted(len(unknown), 'session')} {sorted(unknown)}; known: {', '.join(SESSIONS)}"
         raise SystemExit(msg)
-    uv = _use_working_uv()
-    nox.options.default_venv_backend = venv_backend or ("uv|virtualenv" if uv else "virtualenv")
-    nox.options.reuse_venv = "yes"
-    nox.options.download_python = "never"
+    _configure_nox(venv_backend)
     defined: dict[str, Callable[..., Any]] = {
         "lint": _define_lint,
         "tests": _define_tests,
@@ -167,6 +179,23 @@ def register(
         if name not in skip:
             define(project)
     return project
+
+
+def _configure_nox(venv_backend: str | None) -> None:
+    uv = _use_working_uv()
+    nox.options.default_venv_backend = venv_backend or ("uv|virtualenv" if uv else "virtualenv")
+    nox.options.reuse_venv = "yes"
+    nox.options.download_python = "never"
+
+
+def _workspace(root: Path) -> Workspace | None:
+    from mlrelease.monorepo.members import discover
+
+    try:
+        return discover(root)
+    except ConfigError as exc:
+        sys.stderr.write(f"nox: {root / 'pyproject.toml'}: {exc.render()}\n")
+        raise SystemExit(2) from None
 
 
 def _use_working_uv() -> str | None:
@@ -291,14 +320,14 @@ def _define_build(project: Project) -> None:
             session.log(f"built {path.relative_to(project.root)}  sha256 {digest}")
 
 
-def _define_release(project: Project) -> None:
+def _define_release(project: Project | None) -> None:
     @nox.session(name="release", python=False, tags=["release"], default=False)
     def release(session: nox.Session) -> None:
         """`mlrelease release` (arguments after -- are passed on, e.g. -- --dry-run)."""
         session.run(sys.executable, "-m", "mlrelease", "release", *session.posargs)
 
 
-def _define_publish(project: Project) -> None:
+def _define_publish(project: Project | None) -> None:
     @nox.session(name="publish", python=False, tags=["release"], default=False)
     def publish(session: nox.Session) -> None:
         """`mlrelease publish all` with the files the build session wrote."""

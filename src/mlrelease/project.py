@@ -52,6 +52,14 @@ class Project:
     layout: str  # "src", "flat" or "unknown"
     docs_dir: Path | None
     test_paths: tuple[str, ...]
+    # A monorepo member's workspace root (None for a single package): the embedded feed and image
+    # layouts under .mlrelease/ are shared there, so every member publishes to one feed.
+    workspace_root: Path | None = None
+
+    @property
+    def output_root(self) -> Path:
+        """Where ``.mlrelease/`` output (embedded feed, image layouts) lives."""
+        return self.workspace_root or self.root
 
     @property
     def tag_prefix(self) -> str:
@@ -223,11 +231,16 @@ def project_identity(root: Path, data: dict[str, Any]) -> Identity:
     return Identity(name, static_version, version_source, requires_python)
 
 
-def load_project(root: Path) -> Project:
-    """Read ``root/pyproject.toml`` and infer the facts. Raises :class:`ConfigError`."""
+def load_project(
+    root: Path, *, config: Config | None = None, workspace_root: Path | None = None
+) -> Project:
+    """Read ``root/pyproject.toml`` and infer the facts. Raises :class:`ConfigError`.
+
+    ``config`` replaces the file's own ``[tool.mlrelease]`` (a monorepo member's merged table);
+    ``workspace_root`` is the monorepo root of a member."""
     root = root.resolve()
     data = read_pyproject(root / "pyproject.toml")
-    config = load_config(root)
+    config = config if config is not None else load_config(root)
     ident = project_identity(root, data)
     name, static_version = ident.name, ident.static_version
     version_source, requires_python = ident.version_source, ident.requires_python
@@ -259,6 +272,7 @@ def load_project(root: Path) -> Project:
         layout=layout,
         docs_dir=docs_dir,
         test_paths=config.test.paths,
+        workspace_root=workspace_root,
     )
 
 

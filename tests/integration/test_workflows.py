@@ -398,7 +398,7 @@ def test_python_ci_lines_run_against_the_example(pipeline: Pipeline) -> None:
     ran = {j: r for j, r in runner.results.items() if j not in ("commit-lint", "update-check")}
     failed = {j: r for j, r in ran.items() if r["result"] != "success"}
     assert not failed, "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
-    assert _ran(runner, "tests") == ['nox -s "tests-$PYTHON"']
+    assert _ran(runner, "tests") == ['nox -s "$SESSION"']
     assert _ran(runner, "lint") == ["nox -s lint"]
     assert _ran(runner, "docs") == ["nox -s docs"]
     assert json.loads(runner.results["plan"]["outputs"]["matrix"]) == {"python": [pipeline.python]}
@@ -429,7 +429,7 @@ def test_tests_markers_run_only_the_gpu_tests(pipeline: Pipeline) -> None:
     runner.run()
     log = "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
     assert runner.results["tests"]["result"] == "success", log
-    assert _ran(runner, "tests") == ['nox -s "tests-$PYTHON" -- -m "$MARKERS" --cov-fail-under=0']
+    assert _ran(runner, "tests") == ['nox -s "$SESSION" -- -m "$MARKERS" --cov-fail-under=0']
     assert runner.runs_on == {"plan": "ubuntu-latest", "tests": ["self-hosted", "gpu"]}
     junit = (
         pipeline.tmp / "artifacts" / f"reports-{pipeline.python}-2" / f"junit-{pipeline.python}.xml"
@@ -680,3 +680,26 @@ def test_every_session_the_workflows_run_exists(where: Path) -> None:
     assert _sessions_in_workflows() <= listed
     matrix = json.loads(run([tool("mlrelease"), "matrix", "--json"], cwd=where).stdout)
     assert {f"tests-{v}" for v in matrix["python"]} <= listed
+
+
+def test_a_monorepo_root_defines_every_session_the_workflows_run() -> None:
+    """At the monorepo example's root, the workflows' lint/docs/build sessions run every member's,
+    and each `mlrelease matrix` entry names a session nox lists (tests-<member>-<python>)."""
+    import os
+
+    where = ROOT / "examples" / "featurestore-mono"
+    proc = subprocess.run(
+        [tool("nox"), "-l"],
+        cwd=where,
+        env={**os.environ, "NOX_SCRIPT_MODE": "none"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    listed = set(re.findall(r"^[*-] ([\w.-]+)", proc.stdout, flags=re.MULTILINE))
+    assert _sessions_in_workflows() <= listed
+    matrix = json.loads(run([tool("mlrelease"), "matrix", "--json"], cwd=where).stdout)
+    sessions = {e["session"] for e in matrix["include"]}
+    assert sessions == {"tests-featurestore-features-3.12", "tests-featurestore-model-3.12"}
+    assert sessions <= listed

@@ -361,11 +361,13 @@ class Runner:
         if matrix is not None:
             spec = render(matrix, ctx)
             assert isinstance(spec, dict), f"{job_id}: matrix is not an object: {spec!r}"
-            keys = [k for k in spec if isinstance(spec[k], list)]
+            keys = [k for k in spec if isinstance(spec[k], list) and k != "include"]
             combos = [
                 dict(zip(keys, values, strict=True))
                 for values in itertools.product(*(spec[k] for k in keys))
             ]
+            if not keys:  # only `include`: each entry is one combination (GitHub's rule)
+                combos = [dict(e) for e in spec.get("include", [])]
         outputs: dict[str, Any] = {}
         for combo in combos:
             try:
@@ -384,6 +386,7 @@ class Runner:
             RUNNER_TEMP=str(temp),
             GITHUB_WORKSPACE=str(self.workspace),
             GITHUB_STEP_SUMMARY=str(temp / "summary.md"),
+            GITHUB_BASE_REF=str(self.github.get("base_ref", "")),  # set on pull requests
             PATH=f"{self.tool_bin}{os.pathsep}{env.get('PATH', '')}",
         )
         return env

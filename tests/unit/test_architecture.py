@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
     "wheels": {"versioning", "auth", "project", "config", "_util", "errors"},
     "images": {"wheels", "versioning", "auth", "project", "config", "_util", "errors"},
     "adopt": {
+        "monorepo",
         "images",
         "wheels",
         "stages",
@@ -37,6 +38,7 @@ ALLOWED: dict[str, set[str]] = {
         "errors",
     },
     "infra": {
+        "monorepo",
         "adopt",
         "images",
         "wheels",
@@ -49,6 +51,7 @@ ALLOWED: dict[str, set[str]] = {
         "errors",
     },
     "preview": {
+        "monorepo",
         "adopt",
         "images",
         "wheels",
@@ -59,7 +62,18 @@ ALLOWED: dict[str, set[str]] = {
         "_util",
         "errors",
     },
+    "monorepo": {
+        "wheels",
+        "versioning",
+        "stages",
+        "project",
+        "auth",
+        "config",
+        "_util",
+        "errors",
+    },
     "cli": {
+        "monorepo",
         "infra",
         "preview",
         "adopt",

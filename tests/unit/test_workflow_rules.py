@@ -484,8 +484,11 @@ def test_tests_markers_reach_pytest_last(tmp_path: Path) -> None:
     assert "gpu" not in tests_plan(project, "3.12").commands[0].argv[-1]
     steps = _jobs("python-ci.yml")["tests"]["steps"]
     runs = {s.get("if"): s.get("run") for s in steps if "run" in s}
-    assert runs["inputs.tests-markers == ''"] == 'nox -s "tests-$PYTHON"'
-    assert runs["inputs.tests-markers != ''"].startswith('nox -s "tests-$PYTHON" -- -m "$MARKERS"')
+    assert runs["inputs.tests-markers == ''"] == 'nox -s "$SESSION"'
+    assert runs["inputs.tests-markers != ''"].startswith('nox -s "$SESSION" -- -m "$MARKERS"')
+    # the session: a monorepo matrix entry names it (tests-<member>-<python>), else tests-<python>
+    sessions = {s["env"]["SESSION"] for s in steps if "run" in s and "SESSION" in s.get("env", {})}
+    assert sessions == {"${{ matrix.session || format('tests-{0}', matrix.python) }}"}
 
 
 def test_release_outputs_released_prerelease_and_image_digests() -> None:

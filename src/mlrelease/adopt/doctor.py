@@ -32,6 +32,7 @@ from mlrelease.adopt.callers import (
 )
 from mlrelease.adopt.checks import caller_findings, environment_findings
 from mlrelease.errors import ConfigError
+from mlrelease.monorepo.members import load_workspace
 from mlrelease.project import load_project
 
 
@@ -55,6 +56,11 @@ class Report:
 def _check_config(root: Path, report: Report) -> Any:
 
     try:
+        loaded = load_workspace(root)
+        if loaded is not None:  # a monorepo root: every member's table, the first for the rest
+            names = ", ".join(m.key for m in loaded[0].ordered())
+            report.add("config", "ok", f"monorepo root: every member's table is valid ({names})")
+            return loaded[1][0]
         project = load_project(root)
     except ConfigError as exc:
         for p in exc.problems:

@@ -23,6 +23,7 @@ from mlrelease._util.console import counted
 from mlrelease._util.runner import run
 from mlrelease.adopt.detect import Detected, detect
 from mlrelease.adopt.measure import _ruff_command
+from mlrelease.adopt.monorepo_init import detect_monorepo, monorepo_table_text
 from mlrelease.adopt.noxheader import header_text
 from mlrelease.adopt.placeholder import (
     PLACEHOLDER,
@@ -35,7 +36,7 @@ from mlrelease.adopt.table import (
     lint_format_decision,
     table_text,
 )
-from mlrelease.config.model import DEFAULT_TOOLS
+from mlrelease.config.model import DEFAULT_TOOLS, read_pyproject
 from mlrelease.errors import EnvironmentProblem
 
 # The PEP 723 header pins the compatible range of this CLI (mlrelease.adopt.noxheader).
@@ -129,7 +130,7 @@ class Change:
 @dataclass
 class InitPlan:
     root: Path
-    detected: Detected
+    detected: Detected | None  # None at a monorepo root (its members are the projects)
     changes: list[Change] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # files left alone, with the reason
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (what, the fix)
@@ -137,6 +138,38 @@ class InitPlan:
     @property
     def pending(self) -> list[Change]:
         return [c for c in self.changes if c.changed]
+
+
+def _monorepo_change(root: Path) -> tuple[Change | None, str] | None:
+    """At a monorepo root: the root table naming the members (None: not a monorepo)."""
+    data = read_pyproject(root / "pyproject.toml")
+    found = detect_monorepo(root, data)
+    if found is None:
+        return None
+    globs, why = found
+    path = root / "pyproject.toml"
+    old = path.read_text(encoding="utf-8")
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "mlrelease" in tool:
+        return (
+            None,
+            f"monorepo ({why}): pyproject.toml already has [tool.mlrelease] (left as it is)",
+        )
+    sep = "" if old.endswith("\n\n") else ("\n" if old.endswith("\n") else "\n\n")
+    new = old + sep + monorepo_table_text(globs, why)
+    check_appended_toml(new, old)
+    return Change("pyproject.toml", old, new, f"add the monorepo root table ({why})"), ""
+
+
+def _root_table(root: Path, *, dockerfile: bool) -> tuple[Detected | None, Change | None, str]:
+    """What was detected, the pyproject change (None: none) and why there is none."""
+    monorepo = _monorepo_change(root)
+    if monorepo is not None:
+        return None, monorepo[0], monorepo[1]
+    found = detect(root)
+    change = _pyproject_change(root, found, dockerfile=dockerfile)
+    note = "" if change else "pyproject.toml already has [tool.mlrelease] (left as it is)"
+    return found, change, note
 
 
 def _pyproject_change(root: Path, found: Detected, *, dockerfile: bool) -> Change | None:
@@ -278,22 +311,21 @@ def plan_init(
             hint="run it in the repository root, or add a pyproject.toml with [build-system] "
             "and [project] first",
         )
-    found = detect(root)
+    found, change, note = _root_table(root, dockerfile=dockerfile)
     plan = InitPlan(root=root, detected=found)
-    change = _pyproject_change(root, found, dockerfile=dockerfile)
     if change:
         plan.changes.append(change)
-    else:
-        plan.skipped.append("pyproject.toml already has [tool.mlrelease] (left as it is)")
+    if note:
+        plan.skipped.append(note)
     for result in (
         _noxfile_change(root, force=force, ruff_version=found.pins.values.get("ruff")),
         _file_change(
             root,
             WORKFLOW_PATH,
             caller_workflow(
-                found.branch.name if found.branch else "main",
+                found.branch.name if found and found.branch else "main",
                 workflows_repo=workflows_repo,
-                tag_format=found.tags.format or "v{version}",
+                tag_format=(found.tags.format if found else None) or "v{version}",
             ),
             "CI and release workflow",
             force=force,
@@ -561,8 +593,13 @@ def _explain_docs(found: Detected) -> list[str]:
     ]
 
 
-def explain(found: Detected) -> list[str]:
+def explain(found: Detected | None) -> list[str]:
     """What init inferred, one line each (printed before the diff or the writes)."""
+    if found is None:
+        return [
+            "monorepo root: each member keeps its own pyproject.toml; `mlrelease init -C <member>` "
+            "proposes a member's own [tool.mlrelease] for what differs from the root's"
+        ]
     return [
         *_explain_project(found),
         *_explain_tests(found),

@@ -89,7 +89,11 @@ def render(path: str, answers: dict[str, str], version: str, base: str | None) -
         return DEPENDABOT
     if path == NOXFILE_PATH:
         text = base or ""
-        return _HEADER.sub(lambda _: header_text(version), text, count=1) if _HEADER.search(text) else text
+        return (
+            _HEADER.sub(lambda _: header_text(version), text, count=1)
+            if _HEADER.search(text)
+            else text
+        )
     raise ValueError(f"not a file mlrelease renders: {path}")
 
 

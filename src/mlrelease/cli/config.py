@@ -16,6 +16,12 @@ from mlrelease.project import load_project, matrix
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from mlrelease.monorepo.members import is_monorepo
+
+    if is_monorepo(project_dir(args)):
+        from mlrelease.cli.monorepo import cmd_monorepo_check
+
+        return cmd_monorepo_check(args)
     from mlrelease.adopt.callers import Check
     from mlrelease.adopt.checks import Finding, environment_findings
     from mlrelease.infra.output import module_findings
@@ -43,6 +49,12 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    from mlrelease.monorepo.members import is_monorepo
+
+    if is_monorepo(project_dir(args)):
+        from mlrelease.cli.monorepo import cmd_monorepo_plan
+
+        return cmd_monorepo_plan(args)
     from mlrelease.preview import preview, render_text  # every stage: only `plan` needs them
     from mlrelease.versioning.stamping import stamp_targets
 
@@ -55,6 +67,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_matrix(args: argparse.Namespace) -> int:
+    from mlrelease.monorepo.members import is_monorepo
+
+    if is_monorepo(project_dir(args)):
+        from mlrelease.cli.monorepo import cmd_monorepo_matrix
+
+        return cmd_monorepo_matrix(args)
     project = load_project(project_dir(args))
     data = matrix(project)
     if getattr(args, "python", ()):

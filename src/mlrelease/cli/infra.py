@@ -52,8 +52,9 @@ def cmd_infra_terraform(args: argparse.Namespace) -> int:
     _notes(plan)
     subjects = len(plan.entry.credentials)
     console.out(
-        f"the module grants {plan.entry.repository}: {subjects} federated credential(s), "
-        f"{len(plan.entry.registries)} registry role(s), "
+        f"the module grants {plan.entry.repository}: "
+        f"{console.counted(subjects, 'federated credential')}, "
+        f"{console.counted(len(plan.entry.registries), 'registry role')}, "
         f"{'the feed contributor role' if plan.entry.feed else 'no feed'}"
     )
     console.out(

@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_adoption_commands(sub)
     _add_infra_commands(sub)
     _add_lifecycle_commands(sub)
+    _add_monorepo_commands(sub)
     _add_output_options(parser)
     return parser
 
@@ -423,6 +424,29 @@ def _add_lifecycle_commands(sub: argparse._SubParsersAction[argparse.ArgumentPar
         help="move the callers to this workflows repository or ref (recorded for later updates)",
     )
     p.set_defaults(handler=_lazy("mlrelease.cli.lifecycle:cmd_update"))
+
+
+def _add_monorepo_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "affected",
+        help="monorepo: the members changed since a base ref, and every member depending on them",
+    )
+    _add_project(p)
+    p.add_argument(
+        "--base",
+        metavar="REF",
+        default=None,
+        help="compare HEAD with this ref (e.g. origin/main); without it every member is affected",
+    )
+    _add_json(p, "the members and why each is affected")
+    p.set_defaults(handler=_lazy("mlrelease.cli.monorepo:cmd_affected"))
+    sub.choices["matrix"].add_argument(
+        "--base",
+        metavar="REF",
+        default=None,
+        help="monorepo: only the members affected since REF (default on a pull request: "
+        "origin/$GITHUB_BASE_REF; otherwise every member)",
+    )
 
 
 def _lazy(target: str) -> Handler:

@@ -30,7 +30,17 @@ def _clean_tree(args: argparse.Namespace, project: Project, *, images: bool) -> 
         console.warn(f"{line} (a real publish refuses this without --allow-dirty)")
 
 
+def _monorepo(args: argparse.Namespace) -> bool:
+    from mlrelease.monorepo.members import is_monorepo
+
+    return is_monorepo(project_dir(args))
+
+
 def cmd_publish_wheels(args: argparse.Namespace) -> int:
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_publish
+
+        return cmd_monorepo_publish(args, "wheels")
     project = load_project(project_dir(args))
     if not getattr(args, "_checked_tree", False):
         _clean_tree(args, project, images=False)
@@ -40,6 +50,10 @@ def cmd_publish_wheels(args: argparse.Namespace) -> int:
 
 
 def cmd_publish_images(args: argparse.Namespace) -> int:
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_publish
+
+        return cmd_monorepo_publish(args, "images")
     project = load_project(project_dir(args))
     if not getattr(args, "_checked_tree", False):
         _clean_tree(args, project, images=True)
@@ -52,6 +66,10 @@ def cmd_publish_images(args: argparse.Namespace) -> int:
 
 def cmd_publish_all(args: argparse.Namespace) -> int:
     """Wheels, then images; both targets are checked before the first byte goes out."""
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_publish
+
+        return cmd_monorepo_publish(args, "all")
     project = load_project(project_dir(args))
     _clean_tree(args, project, images=True)
     args._checked_tree = True

@@ -19,6 +19,7 @@ from mlrelease.versioning.versions import BUMP_TYPES
 
 if TYPE_CHECKING:
     from mlrelease.project import Project
+    from mlrelease.versioning.release import ReleasePlan
 
 
 def _project(args: argparse.Namespace) -> Project:
@@ -38,8 +39,19 @@ def _prerelease(version: str | None) -> str:
     return "true" if version and parse_version(version).is_prerelease else "false"
 
 
+def _monorepo(args: argparse.Namespace) -> bool:
+    from mlrelease.monorepo.members import is_monorepo
+
+    return is_monorepo(project_dir(args))
+
+
 def cmd_version(args: argparse.Namespace) -> int:
     from mlrelease.versioning.versions import compute_next_version
+
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_version
+
+        return cmd_monorepo_version(args)
 
     project = _project(args)
     nxt = compute_next_version(project, prerelease=args.prerelease, any_branch=True)
@@ -113,6 +125,10 @@ def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json
 def cmd_release(args: argparse.Namespace) -> int:
     from mlrelease.versioning.release import ReleasePlan, execute, plan_steps
 
+    if _monorepo(args):
+        from mlrelease.cli.monorepo import cmd_monorepo_release
+
+        return cmd_monorepo_release(args)
     project = _project(args)
     if args.verify_tag:
         return _verify_tag(project, as_json=args.json)
@@ -130,23 +146,27 @@ def cmd_release(args: argparse.Namespace) -> int:
     )
     if not isinstance(plan, ReleasePlan):
         return _nothing_to_release(project, plan, allow_noop=args.allow_noop, as_json=args.json)
-    nxt = plan.next
     if args.dry_run:
-        if args.json:
-            console.out(json.dumps({**plan.as_data(), "dry-run": True}, indent=2))
-            return EXIT_OK
-        console.out(
-            f"dry run: would release {nxt.next_version} (tag {nxt.tag}) from {nxt.branch}; "
-            "nothing is changed"
-        )
-        console.out("steps:")
-        for i, step in enumerate(plan.steps, 1):
-            console.out(f"  {i}. {step}")
-        for line in nxt.summary()[1:]:
-            console.out(line)
-        return EXIT_OK
+        return _report_dry_run(plan, as_json=args.json)
     data = execute(project, plan)
-    return _report_release({**data, "branch": nxt.branch}, as_json=args.json)
+    return _report_release({**data, "branch": plan.next.branch}, as_json=args.json)
+
+
+def _report_dry_run(plan: ReleasePlan, *, as_json: bool) -> int:
+    nxt = plan.next
+    if as_json:
+        console.out(json.dumps({**plan.as_data(), "dry-run": True}, indent=2))
+        return EXIT_OK
+    console.out(
+        f"dry run: would release {nxt.next_version} (tag {nxt.tag}) from {nxt.branch}; "
+        "nothing is changed"
+    )
+    console.out("steps:")
+    for i, step in enumerate(plan.steps, 1):
+        console.out(f"  {i}. {step}")
+    for line in nxt.summary()[1:]:
+        console.out(line)
+    return EXIT_OK
 
 
 def _interrupted_release(project: Project, args: argparse.Namespace, expect_sha: str) -> int | None:

@@ -743,6 +743,15 @@ class Config:
     build: BuildConfig = opt(None, "Build stage.", kind="section", section=BuildConfig)
     version: VersionConfig = opt(None, "Versioning.", kind="section", section=VersionConfig)
     publish: PublishConfig = opt(None, "Publishing.", kind="section", section=PublishConfig)
+    members: tuple[str, ...] = opt(
+        [],
+        "Monorepo root only: the member package directories, as globs relative to the root "
+        '(e.g. "packages/*"); [tool.uv.workspace] members are added. Each member\'s own '
+        "[tool.mlrelease] overrides this table's keys, table by table.",
+        kind="list[str]",
+        check=_check_relative_path,
+        default_doc="none: a single-package repository",
+    )
     # Dotted keys the user set explicitly (everything else is a default).
     explicit: frozenset[str] = field(default=frozenset(), metadata={"internal": True})
 

@@ -122,6 +122,20 @@ def _platform_tags(target: PythonInImage) -> list[str]:
     return tags
 
 
+def _sibling_links(project: Project) -> list[str]:
+    """A monorepo member's sibling wheels come from the shared embedded feed (published before
+    it, in dependency order): ``--find-links`` for each of its project directories."""
+    if project.workspace_root is None or project.config.publish.feed is not None:
+        return []
+    simple = project.workspace_root / ".mlrelease" / "feed" / "simple"
+    if not simple.is_dir():
+        return []
+    links: list[str] = []
+    for directory in sorted(p for p in simple.iterdir() if p.is_dir()):
+        links += ["--find-links", str(directory)]
+    return links
+
+
 def make_wheelhouse(project: Project, wheel: Path, target: PythonInImage) -> Path:
     """Dependencies of ``wheel`` as wheels for ``target``, cached by (dependencies, target)."""
     requires = wheel_requirements(wheel)
@@ -142,6 +156,7 @@ def make_wheelhouse(project: Project, wheel: Path, target: PythonInImage) -> Pat
         ]  # fmt: skip
         for tag in _platform_tags(target):
             argv += ["--platform", tag]
+        argv += _sibling_links(project)
         try:
             run([*argv, str(wheel.absolute())], timeout=1800)  # never read as an option
         except ToolError as exc:

@@ -236,7 +236,7 @@ def plan_image(project: Project, image: ImageConfig, facts: ReleaseFacts) -> Ima
     return ImagePlan(
         name=image.name,
         registry=image.registry,
-        layout=None if image.registry else project.root / LAYOUT_DIR / image.name,
+        layout=None if image.registry else project.output_root / LAYOUT_DIR / image.name,
         dockerfile=None if builtin else project.root / str(image.dockerfile),
         context=project.root / image.context,
         base_image=base,

@@ -130,7 +130,7 @@ def resolve_target(project: Project) -> FeedTarget:
     """The configured feed, validated; the embedded directory feed when none is configured."""
     feed: FeedConfig | None = project.config.publish.feed
     if feed is None:
-        root = feed_root(project.root)
+        root = feed_root(project.output_root)
         return FeedTarget(
             kind="directory",
             upload_url=root.as_uri() + "/",

@@ -69,7 +69,15 @@ def test_it_has_the_shape_schemastore_takes() -> None:
     jsonschema.Draft7Validator.check_schema(schema)
 
 
-@pytest.mark.parametrize("pyproject", ["examples/driftwatch/pyproject.toml", "pyproject.toml"])
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        "examples/driftwatch/pyproject.toml",
+        "pyproject.toml",
+        "examples/featurestore-mono/pyproject.toml",
+        "examples/featurestore-mono/packages/model/pyproject.toml",
+    ],
+)
 def test_it_validates_real_pyprojects(pyproject: str) -> None:
     data = tomllib.loads((ROOT / pyproject).read_text(encoding="utf-8"))
     assert "mlrelease" in data["tool"]

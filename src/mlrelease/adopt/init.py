@@ -318,7 +318,9 @@ def plan_init(
     if note:
         plan.skipped.append(note)
     for result in (
-        _noxfile_change(root, force=force, ruff_version=found.pins.values.get("ruff")),
+        _noxfile_change(
+            root, force=force, ruff_version=found.pins.values.get("ruff") if found else None
+        ),
         _file_change(
             root,
             WORKFLOW_PATH,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlrelease._util.console import counted
 from mlrelease._util.runner import echo, run
 from mlrelease._util.uvtool import find_uv
 from mlrelease.adopt.facts import ToolPins, pre_commit_hooks
@@ -368,7 +369,8 @@ def decide_mypy(
         )
     return MypyDecision(
         False,
-        f"the repository runs mypy ({where}), but mypy {version} finds {result.errors} error(s) "
+        f"the repository runs mypy ({where}), but mypy {version} finds "
+        f"{counted(result.errors, 'error')} "
         'with the package installed, as the lint session runs it; lint.mypy = "off" (fix '
         'them, then set "on")',
     )

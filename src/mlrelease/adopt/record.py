@@ -106,13 +106,14 @@ def owned_text(path: str, text: str | None, answers: dict[str, str]) -> bool:
     return text == render(path, answers, __version__, text)
 
 
-def init_answers(found: Detected, workflows_repo: str | None) -> dict[str, str]:
-    """The answers ``init`` renders the caller with (as :func:`mlrelease.adopt.init.plan_init`)."""
+def init_answers(found: Detected | None, workflows_repo: str | None) -> dict[str, str]:
+    """The answers ``init`` renders the caller with (as :func:`mlrelease.adopt.init.plan_init`);
+    ``found`` is None at a monorepo root (its members keep their own tag formats)."""
     repo, ref = workflows_repo_setting(workflows_repo)
     return {
         "workflows-repo": f"{repo}@{ref}",
-        "branch": found.branch.name if found.branch else "main",
-        "tag-format": found.tags.format or "v{version}",
+        "branch": found.branch.name if found and found.branch else "main",
+        "tag-format": (found.tags.format if found else None) or "v{version}",
     }
 
 

@@ -116,13 +116,15 @@ def cmd_update(args: argparse.Namespace) -> int:
             if item.after is not None and item.changes:
                 change = Change(item.path, item.before, item.after, item.status)
                 console.out(unified_diff(change).rstrip("\n"))
-        console.out(f"dry run: {len(plan.pending)} file(s) would change; nothing was written")
+        files = console.counted(len(plan.pending), "file")
+        console.out(f"dry run: {files} would change; nothing was written")
         return EXIT_OK
     written = apply(plan)
     elapsed = time.perf_counter() - started
     if plan.conflicted:
         names = ", ".join(
-            f"{f.path} ({f.conflicts or 'unresolved'} conflict(s))" for f in plan.conflicted
+            f"{f.path} ({console.counted(f.conflicts, 'conflict') if f.conflicts else 'unresolved conflicts'})"
+            for f in plan.conflicted
         )
         console.error(
             f"conflicts in {names}: the repository and mlrelease {__version__} changed the same "

@@ -782,9 +782,25 @@ def _type_name(value: object) -> str:
     return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
+def _holds_secret(value: object, depth: int = 0) -> bool:
+    """Whether a value, or any string nested in a list or table, looks like a secret."""
+    if isinstance(value, str):
+        return looks_like_secret(value)
+    if depth > 20:  # a deep structure is not shown at all
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(_holds_secret(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return any(
+            _holds_secret(k, depth + 1) or _holds_secret(v, depth + 1) for k, v in value.items()
+        )
+    return False
+
+
 def _shown(value: object) -> str:
-    """A value as it may appear in a message: never a secret-looking string."""
-    if isinstance(value, str) and looks_like_secret(value):
+    """A value as it may appear in a message: never a secret-looking string, nor a list or table
+    holding one (a cut-off repr could show half a token that no mask would then recognise)."""
+    if _holds_secret(value):
         return "<hidden>"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

@@ -137,6 +137,33 @@ def is_monorepo(root: Path) -> bool:
     return path.is_file() and bool(member_globs(read_pyproject(path)))
 
 
+def _check_globs(globs: list[str]) -> None:
+    """Each member glob is a relative pattern inside the repository (before any file access)."""
+    for pattern in globs:
+        bad = (
+            "is empty"
+            if not pattern.strip()
+            else "must be relative to the repository root"
+            if pattern.startswith(("/", "\\")) or Path(pattern).is_absolute()
+            else "must not leave the repository ('..')"
+            if ".." in Path(pattern).parts
+            else "holds a control character"
+            if any(ord(c) < 32 or ord(c) == 127 for c in pattern)
+            else ""
+        )
+        if bad:
+            raise ConfigError(
+                problems=[
+                    Problem(
+                        "pyproject.toml",
+                        "tool.mlrelease.members",
+                        f"{pattern!r} {bad}",
+                        'list member directories as relative globs, e.g. members = ["packages/*"]',
+                    )
+                ]
+            )
+
+
 def discover(root: Path) -> Workspace | None:
     """The workspace at ``root``, or None when the root names no members.
 
@@ -150,6 +177,7 @@ def discover(root: Path) -> Workspace | None:
         return None
     excluded = _tool_table(data, "uv", "workspace", "exclude")
     excludes = [e for e in excluded if isinstance(e, str)] if isinstance(excluded, list) else []
+    _check_globs(globs)
     dirs = _member_dirs(root, globs, excludes)
     found: dict[str, Member] = {}
     for directory in dirs:

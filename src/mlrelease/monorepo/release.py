@@ -20,11 +20,11 @@ from mlrelease.monorepo.versions import MemberVersion, plan_versions, raise_requ
 from mlrelease.project import Project
 from mlrelease.versioning.changelog import update_changelog
 from mlrelease.versioning.release import (
-    _identity_env,
     check_expected_commit,
     check_repository,
     check_untracked_outputs,
     check_upstream,
+    identity_env,
 )
 from mlrelease.versioning.stamping import stamp, stamp_targets
 from mlrelease.versioning.versions import branch_kind
@@ -114,7 +114,7 @@ def execute(workspace: Workspace, plan: WorkspaceRelease) -> dict[str, Any]:
     """Stamp, raise, changelog every member, then one commit, the tags, one atomic push."""
     root = workspace.root
     start = git(root, "rev-parse", "HEAD")
-    env = _identity_env(root)
+    env = identity_env(root)
     written = sorted({p for mv in plan.releases for p in _written(mv)})
     snapshot = {p: _read(root / p) for p in written}
     tags = [str(mv.tag) for mv in plan.releases]

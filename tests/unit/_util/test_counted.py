@@ -33,7 +33,7 @@ _FIXED_PLURAL = re.compile(
     r"\s+(?:[a-z]+ )?(?:packages|files|images|tags|commits|checks|findings|errors|warnings|"
     r"headers|changes|sessions|problems|wheels|layers)\b"
 )
-_MAYBE_PLURAL = re.compile(r"\}[^{}\"']*?\w\(s\)")
+_MAYBE_PLURAL = re.compile(r"\}[^{}\"']*?\w(?<!http)\(s\)")  # "http(s)" is no plural
 
 
 def test_no_message_counts_with_a_fixed_plural() -> None:
@@ -48,3 +48,4 @@ def test_no_message_counts_with_a_fixed_plural() -> None:
 def test_the_guard_catches_the_old_spellings() -> None:
     assert _FIXED_PLURAL.search("""f"sbom: {len(doc['components'])} packages, x\"""")
     assert _MAYBE_PLURAL.search('f"{count} uncommitted change(s)"')
+    assert not _MAYBE_PLURAL.search('f"a {scheme} URL: only http(s) URLs are followed"')

@@ -52,6 +52,18 @@ def commands(markdown: str) -> list[str]:
     return found
 
 
+IMAGE_STEP = re.compile(r"^## \d+\. Build an image.*?(?=^## )", re.M | re.S)
+
+
+def without_image_step(markdown: str) -> str:
+    """The tutorial less its image step: that step edits the table (a ``toml`` block, not a
+    command), cuts a second release and needs a container engine with a base image it can pull;
+    tests/integration/test_images.py builds into the embedded layout from a local base image."""
+    cut = IMAGE_STEP.sub("", markdown)
+    assert cut != markdown, "the tutorial's image step moved: update IMAGE_STEP"
+    return cut
+
+
 def readme_adoption() -> list[str]:
     """The commands of the first ``sh`` block of the README's "Adopt it in five minutes"."""
     text = README.read_text(encoding="utf-8")
@@ -249,7 +261,7 @@ def test_the_readme_adoption_is_walked_by_the_tutorial() -> None:
 
 
 def test_the_tutorial_works_verbatim_on_a_fresh_package(machine: Machine, tmp_path: Path) -> None:
-    steps = commands(TUTORIAL.read_text(encoding="utf-8"))
+    steps = commands(without_image_step(TUTORIAL.read_text(encoding="utf-8")))
     assert steps[:2] == ["pip install mlrelease", "pipx install nox"], steps[:2]
     work = tmp_path / "work"
     make_package(work / "my-ml-repo", machine.env)

@@ -98,7 +98,8 @@ def test_new_releases_and_publishes_with_the_wheel_installed_as_the_setup_action
         assert proc.returncode == 0, f"{argv}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
         return proc.stdout
 
-    run(tmp_path, "mlrelease", "new", "wheel-model", "--python", ">=3.11,<3.12")
+    run(tmp_path, "mlrelease", "new", "wheel-model", "--python", ">=3.11,<3.12",
+        "--workflows-repo", "my-org/mlrelease@v1")  # fmt: skip
     root = tmp_path / "wheel-model"
     run(tmp_path, "git", "init", "-q", "--bare", "wheel-model.git")
     run(root, "git", "remote", "add", "origin", str(tmp_path / "wheel-model.git"))

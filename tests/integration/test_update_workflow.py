@@ -112,7 +112,7 @@ def test_a_conflict_fails_the_job_and_pushes_nothing(tmp_path: Path) -> None:
     run.run()
     assert run.results["update"]["result"] == "failure"
     [step] = [r for r in run.log if r.line == "mlrelease update"]
-    assert f"conflicts in {WORKFLOW_PATH} (1 conflict(s))" in step.output
+    assert f"conflicts in {WORKFLOW_PATH} (1 conflict)" in step.output
     assert [r.line for r in run.log] == ["mlrelease update"]  # no branch, no push, no PR
     assert git(remote, "for-each-ref", "--format=%(refname)", "refs/heads").split() == [
         "refs/heads/main"

@@ -146,7 +146,7 @@ def test_a_same_line_clash_is_a_conflict_and_nothing_is_lost(
          'with: { mlrelease-version: "0.0.9", python-versions: "3.12" }')  # fmt: skip
     assert main(["update", "-C", str(root)]) == 1
     err = capsys.readouterr().err
-    assert f"conflicts in {WORKFLOW_PATH} (1 conflict(s))" in err
+    assert f"conflicts in {WORKFLOW_PATH} (1 conflict)" in err
     caller = (root / WORKFLOW_PATH).read_text(encoding="utf-8")
     ours = '    with: { mlrelease-version: "0.0.9", python-versions: "3.12" }\n'
     theirs = f'    with: {{ mlrelease-version: "{__version__}" }}\n'
@@ -211,7 +211,7 @@ def test_dry_run_prints_the_diff_and_writes_nothing(
     assert main(["update", "--dry-run", "-C", str(root)]) == 0
     out = capsys.readouterr().out
     assert f"+{DISPATCH}" in out
-    assert "3 file(s) would change" in out
+    assert "3 files would change" in out
     assert {p: (root / p).read_text() for p in before} == before
 
 

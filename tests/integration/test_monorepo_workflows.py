@@ -151,7 +151,6 @@ def test_the_release_workflow_releases_and_publishes_every_member_in_order(tmp_p
             {
                 "feed-username": feed.username,
                 "publish-images": False,
-                "attestations": False,
                 "github-release": False,
             }
         )
@@ -160,6 +159,15 @@ def test_the_release_workflow_releases_and_publishes_every_member_in_order(tmp_p
         log = "\n\n".join(f"{r.job}: {r.line}\n{r.output[-3000:]}" for r in runner.log)
         assert runner.results["publish-wheels"]["result"] == "success", log
         assert outputs["tag"] == "featurestore-features-v0.2.0"
+        # attestations (the default): provenance of every member's files, one SBOM per wheel
+        assert runner.results["attest"]["result"] == "success", log
+        [attested] = runner.attested
+        assert len(attested["subjects"]) == 4, attested
+        sboms = tmp_path / "artifacts" / f"sbom-{outputs['tag']}-1"
+        assert sorted(p.name for p in sboms.iterdir()) == [
+            "featurestore-features-0.2.0.cdx.json",
+            "featurestore-model-0.1.1.cdx.json",
+        ], log
         publish = next(r for r in runner.log if r.job == "publish-wheels" and "publish" in r.line)
         uploaded = [ln for ln in publish.output.splitlines() if ": uploaded" in ln]
         assert [ln.split(":")[0] for ln in uploaded] == [

@@ -73,3 +73,48 @@ def test_sbom_of_a_missing_or_broken_wheel_is_a_clear_error(tmp_path: Path) -> N
     assert result.returncode == 1
     assert "is not a readable wheel" in result.stderr
     assert "Traceback" not in result.stderr + missing.stderr
+
+
+def _wheel(dist: Path, name: str, version: str) -> Path:
+    """A minimal pure-Python wheel with no dependencies (pip resolves it without an index)."""
+    import zipfile
+
+    module = name.replace("-", "_")
+    path = dist / f"{module}-{version}-py3-none-any.whl"
+    info = f"{module}-{version}.dist-info"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(f"{module}/__init__.py", "")
+        zf.writestr(
+            f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+        )
+        zf.writestr(
+            f"{info}/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        zf.writestr(f"{info}/RECORD", "")
+    return path
+
+
+def test_several_wheels_get_one_sbom_each_in_the_output_dir(tmp_path: Path) -> None:
+    """A monorepo release builds one wheel per member: the release workflow's single
+    `mlrelease sbom --wheel "$DIST"/*.whl --output-dir "$SBOM_DIR"` line covers all of them."""
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    features = _wheel(dist, "ml-features", "0.2.0")
+    model = _wheel(dist, "ml-model", "0.1.1")
+    out = tmp_path / "sbom"
+    done = mlrelease("sbom", "--wheel", str(features), str(model), "--output-dir", str(out),
+                     cwd=tmp_path)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["ml-features-0.2.0.cdx.json", "ml-model-0.1.1.cdx.json"]
+    for path in out.iterdir():
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        validate_cyclonedx(doc)
+        assert doc["metadata"]["component"]["name"] in {"ml-features", "ml-model"}
+    # Several wheels and one --output: a usage error naming the fix, nothing written.
+    both = mlrelease("sbom", "--wheel", str(features), str(model), "--output",
+                     str(tmp_path / "one.cdx.json"), cwd=tmp_path)  # fmt: skip
+    assert both.returncode == 2
+    assert "--output-dir" in both.stderr
+    assert "Traceback" not in both.stderr
+    assert not (tmp_path / "one.cdx.json").exists()

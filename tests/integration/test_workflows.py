@@ -549,7 +549,7 @@ def test_the_attest_job_attests_the_released_files(pipeline: Pipeline) -> None:
     assert attested["job"] == "attest"
     assert attested["subjects"] == sorted([SDIST.format(version), WHEEL.format(version)])
     sbom_step = next(r for r in runner.log if r.job == "attest" and "sbom" in r.line)
-    assert sbom_step.line == 'mlrelease sbom --wheel "$DIST"/*.whl --output "$SBOM"'
+    assert sbom_step.line == 'mlrelease sbom --wheel "$DIST"/*.whl --output-dir "$SBOM_DIR"'
     assert runner.results["attest"]["result"] == "success", log
     name = f"{DIST_NAME}-{version}.cdx.json"
     sbom = pipeline.tmp / "artifacts" / f"sbom-{outputs['tag']}-1" / name

@@ -35,7 +35,7 @@ TRIVIAL_RUN = {
     r'^gh release view "\$TAG" > /dev/null 2>&1 \|\| gh release create "\$TAG" [^;&|]*$': "gh",
     r'^gh release upload "\$TAG" "\$(DIST|SBOM)"/\* --clobber$': "gh",
     # the wheel's SBOM: one wheel per build, its name expanded by the shell
-    r'^mlrelease sbom --wheel "\$DIST"/\*\.whl --output "\$SBOM"$': "wheel SBOM",
+    r'^mlrelease sbom --wheel "\$DIST"/\*\.whl --output-dir "\$SBOM_DIR"$': "wheel SBOMs",
     # the attest-images matrix from the digests mlrelease publish images wrote
     r"^echo \"images=\$\(jq -nc --argjson d \"\$\{DIGESTS:-null\}\" '[^']*'\)\" >> \"\$GITHUB_OUTPUT\"$": (
         "image subjects"
@@ -444,7 +444,7 @@ def test_attestations_write_only_on_the_attesting_jobs_and_gated_by_the_input() 
     assert images_sbom["if"].startswith("inputs.attestations")
     # The SBOM: made in the attest job, attached to the GitHub release only when asked for.
     steps = [s.get("run") for s in jobs["attest"]["steps"]]
-    assert 'mlrelease sbom --wheel "$DIST"/*.whl --output "$SBOM"' in steps
+    assert 'mlrelease sbom --wheel "$DIST"/*.whl --output-dir "$SBOM_DIR"' in steps
     upload = [s for s in jobs["github-release"]["steps"] if '"$SBOM"/*' in str(s.get("run"))]
     assert [s["if"] for s in upload] == ["inputs.attestations"]
     assert {"attest", "attest-images"} <= set(jobs["github-release"]["needs"])

@@ -300,7 +300,14 @@ def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
     p.set_defaults(handler=_usage(p))
 
     p = sub.add_parser("sbom", help="write a CycloneDX SBOM of a wheel and its dependencies")
-    p.add_argument("--wheel", metavar="FILE", type=_path, required=True, help="the built wheel")
+    p.add_argument(
+        "--wheel",
+        metavar="FILE",
+        type=_path,
+        nargs="+",
+        required=True,
+        help="the built wheel (several with --output-dir: one SBOM each)",
+    )
     p.add_argument(
         "--requirements",
         metavar="FILE",
@@ -309,8 +316,16 @@ def _add_publish_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         help="exact pins (name==version lines) instead of resolving the wheel's dependencies "
         "with pip",
     )
-    p.add_argument(
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
         "--output", "-o", metavar="FILE", type=_path, default=None, help="default: stdout"
+    )
+    where.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        type=_path,
+        default=None,
+        help="write <name>-<version>.cdx.json for each wheel into DIR",
     )
     p.set_defaults(handler=_lazy("mlrelease.cli.publish:cmd_sbom"))
 

@@ -11,10 +11,12 @@ import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
 from mlrelease._util import console
 from mlrelease._util.runner import echo
 from mlrelease.cli.common import project_dir
-from mlrelease.errors import EXIT_OK, PublishError
+from mlrelease.errors import EXIT_OK, ConfigError, Problem, PublishError
 from mlrelease.images import publish as images
 from mlrelease.images.sbom import SPEC_VERSION, dumps, read_pins, resolve_pins, wheel_sbom
 from mlrelease.project import Project, load_project
@@ -114,17 +116,56 @@ def write_output(output: Path, data: bytes) -> None:
 
 
 def cmd_sbom(args: argparse.Namespace) -> int:
-    """``mlrelease sbom --wheel dist/x.whl [--requirements pins.txt] --output sbom.cdx.json``."""
-    wheel: Path = args.wheel
-    if not _safely(wheel.is_file):
-        raise PublishError(f"{wheel}: no such wheel", hint="build it first (`nox -s build`)")
-    pins = read_pins(args.requirements) if args.requirements else resolve_pins(wheel)
-    doc = wheel_sbom(wheel, pins)
-    data = dumps(doc)
-    if args.output is None or str(args.output) == "-":
-        console.out(data.decode().rstrip("\n"))
-        return EXIT_OK
-    write_output(args.output, data)
-    packages = console.counted(len(doc["components"]), "package")
-    echo(f"sbom: {args.output} ({packages}, CycloneDX {SPEC_VERSION})")
+    """``mlrelease sbom --wheel dist/x.whl [--requirements pins.txt] --output sbom.cdx.json``, or
+    ``--wheel dist/*.whl --output-dir DIR`` (one ``<name>-<version>.cdx.json`` per wheel)."""
+    wheels_given: list[Path] = list(args.wheel)
+    output_dir: Path | None = getattr(args, "output_dir", None)
+    if len(wheels_given) > 1 and output_dir is None:
+        raise ConfigError(
+            [
+                Problem(
+                    "mlrelease sbom",
+                    "--output-dir",
+                    f"{len(wheels_given)} wheels need --output-dir (one SBOM each)",
+                    "mlrelease sbom --wheel dist/*.whl --output-dir sbom/",
+                )
+            ]
+        )
+    if len(wheels_given) > 1 and args.requirements:
+        raise ConfigError(
+            [
+                Problem(
+                    "mlrelease sbom",
+                    "--requirements",
+                    "pins one wheel's dependencies: give one --wheel with it",
+                    "run mlrelease sbom once per wheel with its own --requirements",
+                )
+            ]
+        )
+    for wheel in wheels_given:
+        if not _safely(wheel.is_file):
+            raise PublishError(f"{wheel}: no such wheel", hint="build it first (`nox -s build`)")
+    for wheel in wheels_given:
+        pins = read_pins(args.requirements) if args.requirements else resolve_pins(wheel)
+        doc = wheel_sbom(wheel, pins)
+        data = dumps(doc)
+        output = output_dir / sbom_name(wheel) if output_dir is not None else args.output
+        if output is None or str(output) == "-":
+            console.out(data.decode().rstrip("\n"))
+            continue
+        write_output(output, data)
+        packages = console.counted(len(doc["components"]), "package")
+        echo(f"sbom: {output} ({packages}, CycloneDX {SPEC_VERSION})")
     return EXIT_OK
+
+
+def sbom_name(wheel: Path) -> str:
+    """``<name>-<version>.cdx.json`` for a wheel file (the name as PyPI shows it)."""
+    try:
+        name, version, _build, _tags = parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename as exc:
+        raise PublishError(
+            f"{wheel.name}: not a wheel file name ({exc})",
+            hint="pass the files `nox -s build` made",
+        ) from None
+    return f"{name}-{version}.cdx.json"

@@ -184,7 +184,10 @@ def resolve_pins(wheel: Path) -> list[Pin]:
         report = Path(tmp) / "report.json"
         argv = [
             *_pip(), "install", "--dry-run", "--ignore-installed", "--quiet",
-            "--disable-pip-version-check", "--report", str(report), str(wheel.absolute()),
+            "--disable-pip-version-check", "--report", str(report),
+            # the files built with it (a monorepo's sibling members are not on the index yet)
+            "--find-links", str(wheel.absolute().parent),
+            "--", str(wheel.absolute()),
         ]  # fmt: skip
         try:
             run(argv, timeout=900)

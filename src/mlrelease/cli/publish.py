@@ -126,7 +126,7 @@ def cmd_sbom(args: argparse.Namespace) -> int:
                 Problem(
                     "mlrelease sbom",
                     "--output-dir",
-                    f"{len(wheels_given)} wheels need --output-dir (one SBOM each)",
+                    f"{console.counted(len(wheels_given), 'wheel')} need --output-dir (one SBOM each)",
                     "mlrelease sbom --wheel dist/*.whl --output-dir sbom/",
                 )
             ]

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stage 70, a new repository: `mlrelease new` makes a package with flags only (no prompt without a
+# Stage 75, a new repository: `mlrelease new` makes a package with flags only (no prompt without a
 # terminal), then the same pipeline runs on it with no hand edit: mlrelease check, a release (tag
 # v0.1.0 pushed to a local bare remote), the build, the wheel to the embedded directory feed, and
 # `mlrelease update --check` (current: new wrote the render record). Made afresh on every run.
@@ -13,7 +13,7 @@ start=$(date +%s)
 
 echo "-- mlrelease new demo-model (flags only)"
 mlrelease new demo-model --dir "$NEW" --description "Feature scaling for the demo" \
-  --python ">=3.11" --license MIT < /dev/null
+  --python ">=3.11" --license MIT --workflows-repo my-org/mlrelease@v1 < /dev/null
 cd "$NEW"
 git init -q --bare "$NEW_REMOTE"
 git remote add origin "$NEW_REMOTE"

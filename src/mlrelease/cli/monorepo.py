@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 from mlrelease._util import console
@@ -36,20 +35,9 @@ def _workspace(args: argparse.Namespace) -> Workspace:
     return workspace
 
 
-def _github_output(values: dict[str, str]) -> None:
-    """The release's result for the next workflow steps (``$GITHUB_OUTPUT``)."""
-    import os
-    from pathlib import Path
-
-    target = os.environ.get("GITHUB_OUTPUT")
-    if target:
-        with Path(target).open("a", encoding="utf-8") as fh:
-            fh.writelines(f"{key}={value}\n" for key, value in values.items())
-
-
 def _say_why_all(reason: str | None) -> None:
     if reason:
-        sys.stderr.write(f"mlrelease: every member: {reason}\n")
+        console.note(f"mlrelease: every member: {reason}")
 
 
 def cmd_affected(args: argparse.Namespace) -> int:
@@ -268,7 +256,7 @@ def _tags_at_head(projects: list[Project]) -> list[tuple[str, str, str]]:
 def _release_outputs(tags: list[tuple[str, str, str]], *, released: bool) -> None:
     """The reusable release workflow's outputs: ``tag`` is the first member's (the later jobs run
     when it is set and publish every member tagged at HEAD), ``tags``/``members`` list them all."""
-    _github_output(
+    console.step_outputs(
         {
             "released": "true" if released else "false",
             "tag": tags[0][1] if tags else "",

@@ -22,7 +22,7 @@ from mlrelease import __version__
 from mlrelease._util.console import counted
 from mlrelease._util.runner import run
 from mlrelease.adopt.detect import Detected, detect
-from mlrelease.adopt.measure import _ruff_command
+from mlrelease.adopt.measure import ruff_command
 from mlrelease.adopt.monorepo_init import detect_monorepo, monorepo_table_text
 from mlrelease.adopt.noxheader import header_text
 from mlrelease.adopt.placeholder import (
@@ -192,7 +192,7 @@ def noxfile_text(root: Path, *, ruff_version: str | None = None) -> str:
     the ruff the lint session pins (``ruff_version``, default mlrelease's). Every line is short
     (under 80 characters), so it passes any line length without ruff."""
 
-    ruff = _ruff_command(ruff_version)
+    ruff = ruff_command(ruff_version)
     if ruff is None:
         return NOXFILE
     text = NOXFILE

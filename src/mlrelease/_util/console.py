@@ -31,6 +31,21 @@ def counted(n: int, noun: str, plural: str = "") -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
+def human_size(size: int | None) -> str:
+    """A size in binary units as ``du -h`` and the progress lines show it (``512 B``, ``1.5 KiB``,
+    ``12.3 MiB``, ``2.0 GiB``); ``?`` when unknown. The one size format of mlrelease's output."""
+    if size is None:
+        return "?"
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if value < 1024 or unit == "GiB":
+            break
+    return f"{value:.1f} {unit}"
+
+
 def colour_wanted(stream: object = None) -> bool:
     """Whether a tool we run may print colour codes: never with ``NO_COLOR`` set (no-color.org),
     always with ``FORCE_COLOR``, else only onto a terminal (not into a pipe or a CI log file)."""

@@ -99,3 +99,20 @@ def test_the_release_workflow_reads_only_keys_mlrelease_writes() -> None:
     read = set(re.findall(r"steps\.(?:release|verify)\.outputs\.([\w-]+)", text))
     assert read >= {"tag", "version", "released", "prerelease"}
     assert read <= set(console.STEP_OUTPUTS)
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"),
+    [
+        (None, "?"),
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1536, "1.5 KiB"),
+        (3 << 20, "3.0 MiB"),
+        (501 * 1048576, "501.0 MiB"),
+        (5 << 30, "5.0 GiB"),
+        (3 << 40, "3072.0 GiB"),
+    ],
+)
+def test_human_size_is_binary_as_the_progress_lines(size: int | None, shown: str) -> None:
+    assert console.human_size(size) == shown

@@ -15,7 +15,6 @@ import contextlib
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import threading
@@ -109,13 +108,6 @@ def _is_dir(path: Path) -> bool:
         return Path(path).is_dir()
     except (OSError, ValueError):
         return False
-
-
-def require_tool(name: str, *, hint: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise ToolError(f"{name} is not installed or not on PATH", hint=hint)
-    return path
 
 
 def run(

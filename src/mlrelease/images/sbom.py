@@ -364,11 +364,6 @@ def referrer_descriptor(art: LayoutImage, created: str) -> dict[str, Any]:
     }
 
 
-def referrers_tag(digest: str) -> str:
-    """The OCI 1.1 fallback tag of a subject: ``sha256:<hex>`` -> ``sha256-<hex>``."""
-    return digest.replace(":", "-")
-
-
 def image_packages(
     project: Project, plan: ImagePlan, requirements: list[Path], dist: Path
 ) -> tuple[Path | None, list[Pin], str | None]:

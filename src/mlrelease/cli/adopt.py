@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -80,7 +79,7 @@ def _init_json(root: Path, plan: InitPlan, *, dry_run: bool) -> int:
         "changes": changes,
         "written": not dry_run and bool(changes),
     }
-    console.out(json.dumps(data, indent=2))
+    console.json(data)
     return EXIT_OK
 
 
@@ -96,7 +95,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             "subjects": [asdict(s) for s in report.subjects],
             "checks": [asdict(c) for c in report.checks],
         }
-        console.out(json.dumps(data, indent=2))
+        console.json(data)
     else:
         for line in render(report):
             console.out(line)

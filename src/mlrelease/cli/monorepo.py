@@ -45,7 +45,7 @@ def cmd_affected(args: argparse.Namespace) -> int:
     which = affected(workspace, args.base)
     _say_why_all(which.all_reason)
     if args.json:
-        console.out(json.dumps(which.as_data(), indent=2))
+        console.json(which.as_data())
         return EXIT_OK
     for key in which.members:
         member = workspace.members[key]
@@ -99,7 +99,7 @@ def cmd_monorepo_check(args: argparse.Namespace) -> int:
             }
         )
     if getattr(args, "json", False):
-        console.out(json.dumps({"ok": not failed, "members": report}, indent=2))
+        console.json({"ok": not failed, "members": report})
         return EXIT_FAILURE if failed else EXIT_OK
     console.out(f"ok: monorepo root with {console.counted(len(projects), 'member')}")
     for entry in report:
@@ -152,7 +152,7 @@ def cmd_monorepo_plan(args: argparse.Namespace) -> int:
         changelog = f"{workspace.ordered()[0].path}/{first.config.version.changelog}"
         config = {"build": {"outdir": outdir}, "version": {"changelog": changelog}}
         data = {"config": config, "members": plans}
-        console.out(json.dumps(data, indent=2))
+        console.json(data)
         return EXIT_OK
     for entry in plans:
         deps = ", ".join(entry["depends-on"]) or "no other member"
@@ -167,7 +167,7 @@ def cmd_monorepo_version(args: argparse.Namespace) -> int:
     workspace, projects = _validated(args)
     members = plan_versions(workspace, projects)
     if args.json:
-        console.out(json.dumps({"members": [m.as_data() for m in members]}, indent=2))
+        console.json({"members": [m.as_data() for m in members]})
         return EXIT_OK
     for m in members:
         what = (
@@ -219,7 +219,7 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.dry_run:
         if args.json:
-            console.out(json.dumps({**plan.as_data(), "dry-run": True}, indent=2))
+            console.json({**plan.as_data(), "dry-run": True})
             return EXIT_OK
         console.out("dry run: nothing is changed; steps:")
         for i, step in enumerate(plan.steps, 1):
@@ -227,7 +227,7 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
         return EXIT_OK
     data = execute(workspace, plan)
     if args.json:
-        console.out(json.dumps(data, indent=2))
+        console.json(data)
     else:
         where = "pushed to origin" if data["pushed"] else "local only (--no-push)"
         for mv in plan.releases:
@@ -326,5 +326,5 @@ def _publish_chosen(
                 images.preflight(t.project, dist=t.given)
     report = [_publish_member(t, args, do_wheels=do_wheels, do_images=do_images) for t in chosen]
     if args.json:
-        console.out(json.dumps({"dry-run": args.dry_run, "members": report}, indent=2))
+        console.json({"dry-run": args.dry_run, "members": report})
     return EXIT_OK

@@ -14,7 +14,7 @@
 sessions only turn the core's plans (:mod:`mlrelease.stages.lint`, :mod:`mlrelease.stages.test`,
 :mod:`mlrelease.stages.docs`, :mod:`mlrelease.stages.build`) into ``session.install`` / ``session.run``.
 
-Environments are made with uv when a working one is found (:func:`mlrelease._util.uvtool.find_uv`; nox's
+Environments are made with uv when a working one is found (:func:`mlrelease.session_support.find_uv`; nox's
 ``uv|virtualenv`` backend, else virtualenv) and reused: a stamp of the install inputs (pinned
 tools, extras, the project's dependencies, the Python) sits in each environment, and while it
 matches nothing is installed again. The project is installed
@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 import nox
 
-from mlrelease._util.console import counted
+from mlrelease import session_support
 from mlrelease.errors import ConfigError
 from mlrelease.project import Project, load_project, matrix_pythons
+from mlrelease.session_support import counted
 from mlrelease.stages.plan import StagePlan, reports_dir
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def _load(root: Path) -> Project:
     try:
         return load_project(root)
     except ConfigError as exc:
-        sys.stderr.write(f"nox: {root / 'pyproject.toml'}: {exc.render()}\n")
+        session_support.note(f"nox: {root / 'pyproject.toml'}: {exc.render()}")
         raise SystemExit(2) from None
 
 
@@ -78,7 +79,7 @@ def install_plan(session: nox.Session, plan: StagePlan, project: Project) -> Non
 
 def _locked_constraints(session: nox.Session, plan: StagePlan, project: Project) -> list[str]:
     """``["-c", FILE]`` of the project's ``uv.lock`` versions (:mod:`mlrelease.stages.lock`)."""
-    from mlrelease._util.uvtool import find_uv
+    from mlrelease.session_support import find_uv
     from mlrelease.stages.lock import CONSTRAINTS, constraint_lines, export_argv, lock_note
 
     note = lock_note(project, plan.install)
@@ -194,12 +195,12 @@ def _workspace(root: Path) -> Workspace | None:
     try:
         return discover(root)
     except ConfigError as exc:
-        sys.stderr.write(f"nox: {root / 'pyproject.toml'}: {exc.render()}\n")
+        session_support.note(f"nox: {root / 'pyproject.toml'}: {exc.render()}")
         raise SystemExit(2) from None
 
 
 def _use_working_uv() -> str | None:
-    """The uv to use (:func:`mlrelease._util.uvtool.find_uv`), made the one PATH finds first.
+    """The uv to use (:func:`mlrelease.session_support.find_uv`), made the one PATH finds first.
 
     nox and build (``--installer uv``) look ``uv`` up on PATH. When that one does not run (a pyenv
     shim for a uv of another Python exits 127) or is absent while the ``uv`` package's binary is
@@ -208,7 +209,7 @@ def _use_working_uv() -> str | None:
     """
     import os
 
-    from mlrelease._util.uvtool import find_uv, uv_shim_dir
+    from mlrelease.session_support import find_uv, uv_shim_dir
 
     uv = find_uv()
     if uv is None:
@@ -306,7 +307,7 @@ def _define_build(project: Project) -> None:
     @nox.session(name="build", tags=["check", "build"], reuse_venv=True)
     def build(session: nox.Session) -> None:
         """sdist + wheel once into the build outdir (reproducible), twine check, wheel contents."""
-        from mlrelease._util.uvtool import find_uv
+        from mlrelease.session_support import find_uv
         from mlrelease.stages.build import clean_outdir, dist_files
 
         plan = build_plan(project, use_uv=find_uv() is not None)

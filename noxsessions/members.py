@@ -158,7 +158,7 @@ def _define_build(key: str, project: Project, siblings: list[str]) -> None:
     @nox.session(name=f"build-{key}", tags=["check", "build", key], reuse_venv=True)
     def build(session: nox.Session) -> None:
         """sdist + wheel of one member into its own build outdir (e.g. <member>/dist)."""
-        from mlrelease._util.uvtool import find_uv
+        from mlrelease.session_support import find_uv
         from mlrelease.stages.build import clean_outdir, dist_files
         from noxsessions import install_plan, run_plan
 

@@ -61,10 +61,6 @@ class Project:
         """Where ``.mlrelease/`` output (embedded feed, image layouts) lives."""
         return self.workspace_root or self.root
 
-    @property
-    def tag_prefix(self) -> str:
-        return self.config.version.tag_format.split("{version}")[0]
-
 
 def normalize(name: str) -> str:
     """PEP 503 normalized project name."""

@@ -20,6 +20,8 @@ ALLOWED: dict[str, set[str]] = {
     "_util": {"errors", "version"},
     "config": {"_util", "errors"},
     "auth": {"_util", "errors"},
+    # the public door of noxsessions/ to the few _util helpers it needs (counted, find_uv, ...)
+    "session_support": {"_util", "errors"},
     "project": {"config", "_util", "errors"},
     "stages": {"project", "config", "_util", "errors"},
     "versioning": {"project", "config", "_util", "errors"},

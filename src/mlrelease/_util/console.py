@@ -1,10 +1,20 @@
-"""Messages for people: errors on stderr, GitHub Actions annotations and step summaries.
+"""The reporter: the one module of mlrelease that writes output.
+
+Results on stdout (:func:`out`, :func:`json`, :func:`write`), messages for people on stderr
+(:func:`echo`, :func:`note`, :func:`error`, :func:`warn`, :func:`problems`, :func:`usage`, the
+lines of a running tool through :func:`stream_line`), and on GitHub Actions the workflow commands
+(``::error``, ``::warning``, ``::group::`` through :func:`group`, ``::add-mask::`` through
+:func:`mask`), the step outputs (:func:`step_outputs`, one key set: :data:`STEP_OUTPUTS`) and the
+step summary (:func:`step_summary`). ``tests/unit/test_output_rules.py`` holds every other module
+to it.
 
 Every function here masks registered secrets before anything is written.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json as _json
 import os
 import sys
 import threading
@@ -12,13 +22,28 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from mlrelease._util.redact import redact
+from mlrelease._util.redact import redact, remember_secret
 from mlrelease.errors import Problem
 
 
 def counted(n: int, noun: str, plural: str = "") -> str:
     """``counted(1, "package")`` -> "1 package", ``counted(2, "package")`` -> "2 packages"."""
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
+def human_size(size: int | None) -> str:
+    """A size in binary units as ``du -h`` and the progress lines show it (``512 B``, ``1.5 KiB``,
+    ``12.3 MiB``, ``2.0 GiB``); ``?`` when unknown. The one size format of mlrelease's output."""
+    if size is None:
+        return "?"
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KiB", "MiB", "GiB"):
+        value /= 1024
+        if value < 1024 or unit == "GiB":
+            break
+    return f"{value:.1f} {unit}"
 
 
 def colour_wanted(stream: object = None) -> bool:
@@ -92,14 +117,129 @@ def out(text: str = "") -> None:
     sys.stdout.flush()
 
 
+def json(data: object) -> None:
+    """A result as indented JSON on stdout (``--json``)."""
+    out(_json.dumps(data, indent=2))
+
+
+def write(text: str) -> None:
+    """A tool's own output (a diff, findings) on stdout as it is, masked: no newline added."""
+    sys.stdout.write(redact(text))
+    sys.stdout.flush()
+
+
+def usage(text: str) -> None:
+    """argparse's help text on stderr (a usage error: stdout stays the result)."""
+    sys.stderr.write(redact(text))
+    sys.stderr.flush()
+
+
+def note(text: str) -> None:
+    """A line for people on stderr, shown even under ``--quiet`` (what was written while stdout
+    carries JSON, why every member is affected, a configuration error in a nox session)."""
+    sys.stderr.write(redact(text) + "\n")
+    sys.stderr.flush()
+
+
+def discard_stdout() -> None:
+    """Point stdout at /dev/null: its reader went away (``mlrelease plan | head -1``) and the
+    interpreter's final flush must not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout already closed or not a real file
+        pass
+    finally:
+        os.close(devnull)
+
+
+# --- progress lines and the output of running tools ----------------------------------------------
+
+_verbosity = 0
+
+
+def set_verbosity(level: int) -> None:
+    """-1 for ``--quiet`` (no progress lines), 0 by default, 1+ for ``-v`` (tools' output too)."""
+    global _verbosity  # noqa: PLW0603 - one process-wide setting chosen by the CLI flags
+    _verbosity = level
+
+
+def verbosity() -> int:
+    return _verbosity
+
+
+def echo(message: str, *, err: bool = True) -> None:
+    """Print a progress line (masked) unless --quiet."""
+    if _verbosity < 0:
+        return
+    stream = sys.stderr if err else sys.stdout
+    stream.write(redact(message) + "\n")
+    stream.flush()
+
+
+def stream_line(line: str) -> None:
+    """One line of a running tool's output on stderr (masked) while it runs, unless --quiet."""
+    if _verbosity < 0:
+        return
+    sys.stderr.write(redact(line) + "\n")
+    sys.stderr.flush()
+
+
+@contextlib.contextmanager
+def group(title: str | None) -> Iterator[None]:
+    """Fold the lines written inside in ``::group::<title>`` / ``::endgroup::`` on GitHub Actions
+    (nothing elsewhere, without a title, or under --quiet)."""
+    fold = bool(title) and _verbosity >= 0 and on_github_actions()
+    if fold:
+        sys.stderr.write(f"::group::{redact(str(title))}\n")
+        sys.stderr.flush()
+    try:
+        yield
+    finally:
+        if fold:
+            sys.stderr.write("::endgroup::\n")
+            sys.stderr.flush()
+
+
+def mask(value: str | None) -> None:
+    """Mask ``value`` in every line mlrelease writes from now on (no-op for empty or very short
+    values) and, on GitHub Actions, announce it with ``::add-mask::`` so the runner hides it in
+    later steps too. The command goes to stderr, never stdout: the runner reads workflow commands
+    from both streams, and stdout carries results that are piped and redirected."""
+    if not remember_secret(value) or value is None or not on_github_actions():
+        return
+    for line in value.splitlines():
+        if line.strip():
+            sys.stderr.write(f"::add-mask::{line}\n")
+    sys.stderr.flush()
+
+
+# --- GitHub Actions step outputs and summary -----------------------------------------------------
+
+# The one key set of the step outputs mlrelease writes, and what each says.
+STEP_OUTPUTS: dict[str, str] = {
+    "version": "the released (or next) version, PEP 440",
+    "tag": "the release tag at the released commit, blank when there is none",
+    "released": "`release`: true when this run released a version (or verified a tag pushed by hand)",
+    "prerelease": "true when the version is a prerelease",
+    "release": "`version`: true when there is something to release (what `release` would do)",
+    "tags": "a monorepo release: every member's tag at HEAD, space-separated",
+    "members": "a monorepo release: the members released, space-separated",
+    "digests": "`publish images`: one-line JSON map from each image reference to its digest",
+}
+
+
 def step_outputs(values: dict[str, str]) -> None:
     """``name=value`` lines into ``$GITHUB_OUTPUT`` when set (GitHub Actions step outputs): the one
-    place mlrelease writes them. Each value must be one line."""
+    place mlrelease writes them. Each name is one of :data:`STEP_OUTPUTS`; each value one line."""
+    unknown = sorted(set(values) - set(STEP_OUTPUTS))
+    if unknown:
+        raise ValueError(f"not a step output of mlrelease: {', '.join(unknown)} (STEP_OUTPUTS)")
     target = os.environ.get("GITHUB_OUTPUT")
     if not target:
         return
     for name, value in values.items():
-        if "\n" in value or "\n" in name:
+        if "\n" in value:
             raise ValueError(f"the step output {name!r} must be one line")
     with Path(target).open("a", encoding="utf-8") as fh:
         fh.writelines(f"{name}={value}\n" for name, value in values.items())

@@ -50,10 +50,6 @@ class Repo:
         out = self.query("log", "-1", "--format=%ct")
         return int(out) if out and out.isdigit() else None
 
-    def tags_at_head(self) -> list[str]:
-        out = self.query("tag", "--points-at", "HEAD")
-        return out.split() if out else []
-
     def remote_url(self, remote: str = "origin") -> str | None:
         return self.query("remote", "get-url", remote)
 

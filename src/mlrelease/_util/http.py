@@ -22,7 +22,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from mlrelease._util.redact import register_secret, url_without_credentials
+from mlrelease._util.console import mask
+from mlrelease._util.redact import url_without_credentials
 from mlrelease._util.transport import (
     CHUNK,
     INDEX_CAP,
@@ -100,7 +101,7 @@ class Session:
         self._auth_origin = origin(self.auth_url) if self.auth_url else None
         if self.auth is not None:
             user, password = self.auth
-            register_secret(password)
+            mask(password)
             self._auth_header = basic_auth_header(user, password)
 
     def credentials(self, url: str) -> dict[str, str]:
@@ -186,7 +187,7 @@ def basic_token(user: str, password: str) -> str:
     """``base64(user:password)``, registered as a secret: the one place Basic auth is encoded
     (feeds, registries, the engine's auth file)."""
     token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-    register_secret(token)
+    mask(token)
     return token
 
 

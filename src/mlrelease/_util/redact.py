@@ -1,10 +1,8 @@
 """Keep secrets out of every line mlrelease prints, logs or raises.
 
-Secrets are registered once (when a credential is obtained) and masked everywhere after that.
-On GitHub Actions a registered secret is also announced with ``::add-mask::`` so the runner hides
-it from the logs of later steps too. That command goes to stderr, never stdout: the runner reads
-workflow commands from both streams, and stdout is where results (``--json``) go, to be piped
-or redirected into files.
+Secrets are registered once (when a credential is obtained, through
+:func:`mlrelease._util.console.mask`, which also announces them to GitHub Actions) and masked
+everywhere after that. This module writes nothing: it only remembers and masks.
 
 URL credentials are masked wherever they appear: ``user:password@`` in any scheme (the user
 stays), ``:TOKEN@`` and ``TOKEN:@`` (all of it), any userinfo of an http(s) URL
@@ -15,9 +13,7 @@ and ``ssh://git@host`` name a user, not a secret, and are left alone.
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from urllib.parse import urlsplit, urlunsplit
 
 MASK = "<hidden>"
@@ -66,18 +62,13 @@ def _mask_userinfo(match: re.Match[str]) -> str:
     return match.group(0)  # ssh://git@host: a user name, no secret
 
 
-def register_secret(value: str | None) -> None:
-    """Mask ``value`` from now on (no-op for empty or very short values)."""
+def remember_secret(value: str | None) -> bool:
+    """Mask ``value`` from now on; True when it is new (not for empty or very short values).
+    Callers use :func:`mlrelease._util.console.mask`, which also tells GitHub Actions."""
     if not value or len(value) < 4 or value in _secrets:
-        return
+        return False
     _secrets.add(value)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        # The runner consumes the command (it is not shown) and masks the value in every later
-        # log line. stderr, never stdout: stdout carries results that are piped and redirected.
-        for line in value.splitlines():
-            if line.strip():
-                sys.stderr.write(f"::add-mask::{line}\n")
-        sys.stderr.flush()
+    return True
 
 
 def registered_secrets() -> frozenset[str]:

@@ -15,16 +15,15 @@ import contextlib
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mlrelease._util import console
 from mlrelease._util.redact import redact, registered_secrets
 from mlrelease.errors import ToolError
 
@@ -62,25 +61,8 @@ def child_env(
     return {**base, **(env or {})}
 
 
-_verbosity = 0
-
-
-def set_verbosity(level: int) -> None:
-    global _verbosity  # noqa: PLW0603 - one process-wide setting chosen by the CLI flags
-    _verbosity = level
-
-
-def verbosity() -> int:
-    return _verbosity
-
-
-def echo(message: str, *, err: bool = True) -> None:
-    """Print a progress line (masked) unless --quiet."""
-    if _verbosity < 0:
-        return
-    stream = sys.stderr if err else sys.stdout
-    stream.write(redact(message) + "\n")
-    stream.flush()
+# The progress line of the reporter, importable from here too (the runner's callers echo).
+echo = console.echo
 
 
 @dataclass(frozen=True)
@@ -128,13 +110,6 @@ def _is_dir(path: Path) -> bool:
         return False
 
 
-def require_tool(name: str, *, hint: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise ToolError(f"{name} is not installed or not on PATH", hint=hint)
-    return path
-
-
 def run(
     argv: Sequence[str],
     *,
@@ -174,7 +149,7 @@ def run(
             hint="see the command above; rerun with -v",
         ) from None
     result = Result(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
-    if _verbosity > 0:
+    if console.verbosity() > 0:
         for stream in (proc.stdout, proc.stderr):
             if stream.strip():
                 echo(stream.rstrip())
@@ -212,8 +187,7 @@ def run_streamed(
 
     argv = _checked_argv(argv)
     echo(f"+ {format_argv(argv)}")
-    show = _verbosity >= 0
-    group = bool(title) and show and os.environ.get("GITHUB_ACTIONS") == "true"
+    show = console.verbosity() >= 0
     tail: deque[str] = deque(maxlen=200)
     try:
         proc = subprocess.Popen(
@@ -239,25 +213,19 @@ def run_streamed(
             os.killpg(proc.pid, signal.SIGKILL)
 
     timer = threading.Timer(timeout, kill) if timeout else None
-    if group:
-        sys.stderr.write(f"::group::{redact(str(title))}\n")
-    try:
-        if timer:
-            timer.start()
-        assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
-        for raw in proc.stdout:
-            line = raw.rstrip("\n")
-            tail.append(line)
-            if show:
-                sys.stderr.write(redact(line) + "\n")
-                sys.stderr.flush()
-        proc.wait()
-    finally:
-        if timer:
-            timer.cancel()
-        if group:
-            sys.stderr.write("::endgroup::\n")
-            sys.stderr.flush()
+    with console.group(title):
+        try:
+            if timer:
+                timer.start()
+            assert proc.stdout is not None  # noqa: S101 - stdout=PIPE above
+            for raw in proc.stdout:
+                line = raw.rstrip("\n")
+                tail.append(line)
+                console.stream_line(line)
+            proc.wait()
+        finally:
+            if timer:
+                timer.cancel()
     output = "\n".join(tail)
     if expired.is_set():
         raise ToolError(

@@ -16,13 +16,12 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from mlrelease import __version__
 from mlrelease._util.console import counted
 from mlrelease._util.runner import run
 from mlrelease.adopt.detect import Detected, detect
-from mlrelease.adopt.measure import _ruff_command
+from mlrelease.adopt.measure import ruff_command
 from mlrelease.adopt.monorepo_init import detect_monorepo, monorepo_table_text
 from mlrelease.adopt.noxheader import header_text
 from mlrelease.adopt.placeholder import (
@@ -53,10 +52,6 @@ noxsessions.register()
 )
 WORKFLOW_PATH = ".github/workflows/mlrelease.yml"
 DEPENDABOT_PATH = ".github/dependabot.yml"
-# Where the reusable workflows live: a setting (`init --workflows-repo`, MLRELEASE_WORKFLOWS_REPO,
-# the organisation's defaults file), see mlrelease.adopt.placeholder. The reusable workflows use the
-# setup action of that repository.
-DEFAULT_WORKFLOWS_REPO = PLACEHOLDER
 # The caller of the reusable workflows (docs/examples/caller.yml shows the same jobs). What
 # repo-review expects of a CI workflow: workflow_dispatch, a concurrency group that cancels
 # superseded pull request runs, and one job to require in branch protection (all-green).
@@ -192,7 +187,7 @@ def noxfile_text(root: Path, *, ruff_version: str | None = None) -> str:
     the ruff the lint session pins (``ruff_version``, default mlrelease's). Every line is short
     (under 80 characters), so it passes any line length without ruff."""
 
-    ruff = _ruff_command(ruff_version)
+    ruff = ruff_command(ruff_version)
     if ruff is None:
         return NOXFILE
     text = NOXFILE
@@ -609,14 +604,3 @@ def explain(found: Detected | None) -> list[str]:
         *_explain_docs(found),
         *_explain_repository(found),
     ]
-
-
-def init_summary(plan: InitPlan) -> dict[str, Any]:
-    """JSON-able form of a plan (for tests and tools)."""
-    return {
-        "changes": [
-            {"path": c.path, "new-file": c.old is None, "why": c.why} for c in plan.pending
-        ],
-        "skipped": plan.skipped,
-        "notes": explain(plan.detected),
-    }

@@ -280,7 +280,7 @@ class MypyDecision:
     why: str
 
 
-def _ruff_command(version: str | None = None) -> list[str] | None:
+def ruff_command(version: str | None = None) -> list[str] | None:
     """The pinned ruff the lint session runs (:func:`provision`), or None."""
     tool = provision("ruff", version or DEFAULT_TOOLS["ruff"])
     return list(tool.argv) if tool.argv else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from mlrelease._util.redact import register_secret
+from mlrelease._util.console import mask
 from mlrelease.errors import AuthError
 
 # The Azure DevOps resource (application) ID: tokens for it are accepted by Azure Artifacts.
@@ -97,7 +97,7 @@ def get_access_token(resource: str) -> AzureToken:
             hint="log in with azure/login (OIDC) or `az login`, or set MLRELEASE_FEED_TOKEN; "
             "run with -v to see each source tried",
         ) from None
-    register_secret(token.token)
+    mask(token.token)
     return AzureToken(token.token, _credential_source(credential))
 
 

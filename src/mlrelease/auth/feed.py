@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from mlrelease._util.redact import register_secret
+from mlrelease._util.console import mask
 from mlrelease.auth.azure import AZURE_DEVOPS_RESOURCE, get_access_token
 from mlrelease.errors import AuthError
 
@@ -51,7 +51,7 @@ def from_environment() -> FeedCredential | None:
     token = os.environ.get(TOKEN_ENV, "")
     if not token:
         return None
-    register_secret(token)
+    mask(token)
     username = os.environ.get(USERNAME_ENV, "") or DEFAULT_USERNAME
     return FeedCredential(username, token, f"the environment ({TOKEN_ENV})")
 
@@ -60,7 +60,7 @@ def from_azure() -> FeedCredential:
     """An Entra ID token for Azure DevOps; raises AuthError when no Azure source has one."""
 
     token = get_access_token(AZURE_DEVOPS_RESOURCE)
-    register_secret(token.token)
+    mask(token.token)
     return FeedCredential(DEFAULT_USERNAME, token.token, token.source)
 
 
@@ -78,7 +78,7 @@ def from_keyring(service: str) -> FeedCredential | None:
         return None
     if found is None or not found.password:
         return None
-    register_secret(found.password)
+    mask(found.password)
     return FeedCredential(found.username or DEFAULT_USERNAME, found.password, "keyring")
 
 

@@ -25,7 +25,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from mlrelease._util.redact import redact, register_secret
+from mlrelease._util.console import mask
+from mlrelease._util.redact import redact
 from mlrelease.auth.azure import ARM_RESOURCE, explain_azure_failure, get_access_token
 from mlrelease.errors import AuthError
 
@@ -71,7 +72,7 @@ def exchange_for_refresh_token(
     timeout: float = 60,
 ) -> str:
     """POST ``https://<registry>/oauth2/exchange``; the ACR refresh token (registered secret)."""
-    register_secret(access_token)
+    mask(access_token)
     form = {"grant_type": "access_token", "service": registry.split(":", maxsplit=1)[0]}
     tenant = tenant or os.environ.get("AZURE_TENANT_ID") or tenant_of(access_token)
     if tenant:
@@ -105,7 +106,7 @@ def exchange_for_refresh_token(
         ) from None
     if not isinstance(token, str) or not token:
         raise AuthError(f"{registry}: the token exchange answered an empty refresh_token")
-    register_secret(token)
+    mask(token)
     return token
 
 
@@ -144,7 +145,7 @@ def registry_credential(registry: str) -> RegistryCredential | None:
     password = os.environ.get(PASSWORD_ENV, "")
     username = os.environ.get(USERNAME_ENV, "")
     if password:
-        register_secret(password)
+        mask(password)
         if not username and not is_acr(registry):
             raise AuthError(
                 f"{PASSWORD_ENV} is set but {USERNAME_ENV} is not",

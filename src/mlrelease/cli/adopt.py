@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
-import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -52,9 +50,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_changes(root: Path, plan: InitPlan) -> None:
+def _write_changes(root: Path, plan: InitPlan, *, say: Callable[[str], None] = console.out) -> None:
+    """Write the pending changes, saying each on stdout (``say``: on stderr under ``--json``)."""
     for line in apply(root, plan.pending):
-        console.out(line)
+        say(line)
 
 
 def _init_json(root: Path, plan: InitPlan, *, dry_run: bool) -> int:
@@ -70,8 +69,7 @@ def _init_json(root: Path, plan: InitPlan, *, dry_run: bool) -> int:
             entry["diff"] = unified_diff(change)
         changes.append(entry)
     if not dry_run:
-        with contextlib.redirect_stdout(sys.stderr):  # stdout carries only the JSON
-            _write_changes(root, plan)
+        _write_changes(root, plan, say=console.note)  # stdout carries only the JSON
     data = {
         "ok": True,
         "dry-run": dry_run,
@@ -81,7 +79,7 @@ def _init_json(root: Path, plan: InitPlan, *, dry_run: bool) -> int:
         "changes": changes,
         "written": not dry_run and bool(changes),
     }
-    console.out(json.dumps(data, indent=2))
+    console.json(data)
     return EXIT_OK
 
 
@@ -97,7 +95,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             "subjects": [asdict(s) for s in report.subjects],
             "checks": [asdict(c) for c in report.checks],
         }
-        console.out(json.dumps(data, indent=2))
+        console.json(data)
     else:
         for line in render(report):
             console.out(line)

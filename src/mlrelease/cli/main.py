@@ -477,7 +477,9 @@ def _lazy(target: str) -> Handler:
 
 def _usage(parser: argparse.ArgumentParser) -> Handler:
     def handler(args: argparse.Namespace) -> int:
-        parser.print_help(sys.stderr)
+        from mlrelease._util import console
+
+        console.usage(parser.format_help())
         return 2
 
     return handler
@@ -502,14 +504,16 @@ def _glued(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(_glued(argv))
+    from mlrelease._util import console
+
     if getattr(args, "handler", None) is None:
-        parser.print_help(sys.stderr)  # bare `mlrelease`: a usage error, as `publish` alone is
+        console.usage(
+            parser.format_help()
+        )  # bare `mlrelease`: a usage error, as `publish` alone is
         return 2
-    from mlrelease._util.runner import set_verbosity
     from mlrelease.errors import ConfigError, MlreleaseError
 
-    set_verbosity(-1 if args.quiet else args.verbose)
-    from mlrelease._util import console
+    console.set_verbosity(-1 if args.quiet else args.verbose)
 
     try:
         code: int = args.handler(args)
@@ -543,15 +547,9 @@ def _quiet_broken_pipe() -> int:
     stdout is pointed at /dev/null so the interpreter's final flush cannot fail again; the exit
     code is a shell's for a command ended by SIGPIPE (128 + 13).
     """
-    import os
+    from mlrelease._util import console
 
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout already closed or not a real file
-        pass
-    finally:
-        os.close(devnull)
+    console.discard_stdout()
     return 141
 
 

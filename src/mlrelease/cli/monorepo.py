@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 from mlrelease._util import console
@@ -36,20 +35,9 @@ def _workspace(args: argparse.Namespace) -> Workspace:
     return workspace
 
 
-def _github_output(values: dict[str, str]) -> None:
-    """The release's result for the next workflow steps (``$GITHUB_OUTPUT``)."""
-    import os
-    from pathlib import Path
-
-    target = os.environ.get("GITHUB_OUTPUT")
-    if target:
-        with Path(target).open("a", encoding="utf-8") as fh:
-            fh.writelines(f"{key}={value}\n" for key, value in values.items())
-
-
 def _say_why_all(reason: str | None) -> None:
     if reason:
-        sys.stderr.write(f"mlrelease: every member: {reason}\n")
+        console.note(f"mlrelease: every member: {reason}")
 
 
 def cmd_affected(args: argparse.Namespace) -> int:
@@ -57,7 +45,7 @@ def cmd_affected(args: argparse.Namespace) -> int:
     which = affected(workspace, args.base)
     _say_why_all(which.all_reason)
     if args.json:
-        console.out(json.dumps(which.as_data(), indent=2))
+        console.json(which.as_data())
         return EXIT_OK
     for key in which.members:
         member = workspace.members[key]
@@ -111,7 +99,7 @@ def cmd_monorepo_check(args: argparse.Namespace) -> int:
             }
         )
     if getattr(args, "json", False):
-        console.out(json.dumps({"ok": not failed, "members": report}, indent=2))
+        console.json({"ok": not failed, "members": report})
         return EXIT_FAILURE if failed else EXIT_OK
     console.out(f"ok: monorepo root with {console.counted(len(projects), 'member')}")
     for entry in report:
@@ -164,7 +152,7 @@ def cmd_monorepo_plan(args: argparse.Namespace) -> int:
         changelog = f"{workspace.ordered()[0].path}/{first.config.version.changelog}"
         config = {"build": {"outdir": outdir}, "version": {"changelog": changelog}}
         data = {"config": config, "members": plans}
-        console.out(json.dumps(data, indent=2))
+        console.json(data)
         return EXIT_OK
     for entry in plans:
         deps = ", ".join(entry["depends-on"]) or "no other member"
@@ -179,7 +167,7 @@ def cmd_monorepo_version(args: argparse.Namespace) -> int:
     workspace, projects = _validated(args)
     members = plan_versions(workspace, projects)
     if args.json:
-        console.out(json.dumps({"members": [m.as_data() for m in members]}, indent=2))
+        console.json({"members": [m.as_data() for m in members]})
         return EXIT_OK
     for m in members:
         what = (
@@ -231,7 +219,7 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.dry_run:
         if args.json:
-            console.out(json.dumps({**plan.as_data(), "dry-run": True}, indent=2))
+            console.json({**plan.as_data(), "dry-run": True})
             return EXIT_OK
         console.out("dry run: nothing is changed; steps:")
         for i, step in enumerate(plan.steps, 1):
@@ -239,7 +227,7 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
         return EXIT_OK
     data = execute(workspace, plan)
     if args.json:
-        console.out(json.dumps(data, indent=2))
+        console.json(data)
     else:
         where = "pushed to origin" if data["pushed"] else "local only (--no-push)"
         for mv in plan.releases:
@@ -268,7 +256,7 @@ def _tags_at_head(projects: list[Project]) -> list[tuple[str, str, str]]:
 def _release_outputs(tags: list[tuple[str, str, str]], *, released: bool) -> None:
     """The reusable release workflow's outputs: ``tag`` is the first member's (the later jobs run
     when it is set and publish every member tagged at HEAD), ``tags``/``members`` list them all."""
-    _github_output(
+    console.step_outputs(
         {
             "released": "true" if released else "false",
             "tag": tags[0][1] if tags else "",
@@ -338,5 +326,5 @@ def _publish_chosen(
                 images.preflight(t.project, dist=t.given)
     report = [_publish_member(t, args, do_wheels=do_wheels, do_images=do_images) for t in chosen]
     if args.json:
-        console.out(json.dumps({"dry-run": args.dry_run, "members": report}, indent=2))
+        console.json({"dry-run": args.dry_run, "members": report})
     return EXIT_OK

@@ -216,7 +216,3 @@ def schemastore_schema() -> dict[str, Any]:
 def schemastore_text() -> str:
     """The file's exact text (what ``mlrelease schema --schemastore`` prints)."""
     return json.dumps(schemastore_schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-def main() -> None:  # pragma: no cover - used by `mlrelease schema`
-    print(json.dumps(tool_schema(), indent=2))

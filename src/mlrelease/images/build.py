@@ -103,8 +103,8 @@ def wheel_requirements(wheel: Path) -> list[str]:
     return list(raw.get("requires_dist", []))
 
 
-def _pip() -> list[str]:
-
+def pip_argv() -> list[str]:
+    """The pip to run: this interpreter's, else one on PATH (the wheelhouse, the SBOM)."""
     if importlib.util.find_spec("pip") is not None:
         return [sys.executable, "-m", "pip"]
     found = shutil.which("pip3") or shutil.which("pip")
@@ -150,7 +150,7 @@ def make_wheelhouse(project: Project, wheel: Path, target: PythonInImage) -> Pat
     if requires:
         abi = "cp" + target.python.replace(".", "")
         argv = [
-            *_pip(), "download", "--quiet", "--disable-pip-version-check", "--dest", str(partial),
+            *pip_argv(), "download", "--quiet", "--disable-pip-version-check", "--dest", str(partial),
             "--only-binary=:all:", "--python-version", target.python, "--implementation", "cp",
             "--abi", abi,
         ]  # fmt: skip

@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 
 from mlrelease._util import console
 from mlrelease._util.http import Backoff, basic_auth_header, basic_token, default_backoff, origin
-from mlrelease._util.redact import redact, register_secret, url_without_credentials
+from mlrelease._util.redact import redact, url_without_credentials
 from mlrelease._util.runner import echo
 from mlrelease._util.transport import (
     INDEX_CAP,
@@ -114,7 +114,7 @@ class RegistryTarget:
 
     def __post_init__(self) -> None:
         self.label = f"{self.host}/{self.name}"
-        register_secret(self.password)
+        console.mask(self.password)
         if self.username and self.password:
             basic_token(self.username, self.password)
         self._ssl: ssl.SSLContext | None = None  # None: the system CA store / SSL_CERT_FILE
@@ -199,7 +199,7 @@ class RegistryTarget:
                 "a usable token (expected a JSON object with a token or access_token string)",
                 hint="check the registry's token service (the realm in its 401 challenge)",
             )
-        register_secret(token)
+        console.mask(token)
         self._tokens[scope] = token
         return True
 

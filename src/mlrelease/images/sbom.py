@@ -42,7 +42,7 @@ from mlrelease import __version__
 from mlrelease._util.console import counted
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import PublishError, ToolError
-from mlrelease.images.build import _pip, release_wheel
+from mlrelease.images.build import pip_argv, release_wheel
 from mlrelease.images.layout import (
     IMAGE_TYPE,
     Blob,
@@ -183,7 +183,7 @@ def resolve_pins(wheel: Path) -> list[Pin]:
     with tempfile.TemporaryDirectory(prefix="mlrelease-sbom-") as tmp:
         report = Path(tmp) / "report.json"
         argv = [
-            *_pip(), "install", "--dry-run", "--ignore-installed", "--quiet",
+            *pip_argv(), "install", "--dry-run", "--ignore-installed", "--quiet",
             "--disable-pip-version-check", "--report", str(report),
             # the files built with it (a monorepo's sibling members are not on the index yet)
             "--find-links", str(wheel.absolute().parent),
@@ -362,11 +362,6 @@ def referrer_descriptor(art: LayoutImage, created: str) -> dict[str, Any]:
         "artifactType": CDX_MEDIA_TYPE,
         "annotations": {"org.opencontainers.image.created": created},
     }
-
-
-def referrers_tag(digest: str) -> str:
-    """The OCI 1.1 fallback tag of a subject: ``sha256:<hex>`` -> ``sha256-<hex>``."""
-    return digest.replace(":", "-")
 
 
 def image_packages(

@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import json
 import re
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -221,7 +220,7 @@ def check_new(root: Path, base: str, paths: Sequence[str], *, check: bool, fmt: 
         findings: list[dict[str, Any]] = json.loads(result.stdout or "[]")
         fresh = new_findings(findings, top, changed)
         for item in fresh:
-            sys.stdout.write(_format_finding(item, root) + "\n")
+            console.out(_format_finding(item, root))
         old = len(findings) - len(fresh)
         echo(
             f"ruff: {console.counted(len(fresh), 'finding')} in lines changed against {base}; "
@@ -238,7 +237,7 @@ def check_new(root: Path, base: str, paths: Sequence[str], *, check: bool, fmt: 
         if files:
             proc = run(["ruff", "format", "--check", "--diff", "--", *files], cwd=root, check=False)
             if proc.returncode != 0:
-                sys.stdout.write(proc.stdout + proc.stderr)
+                console.write(proc.stdout + proc.stderr)
                 failures += 1
         else:
             echo(f"ruff format: no Python file changed against {base}")

@@ -16,7 +16,6 @@ import sys
 import tarfile
 import zipfile
 from dataclasses import dataclass
-from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.utils import (
@@ -160,10 +159,6 @@ def read_metadata(path: Path) -> str:
                 if fh is not None:
                     return fh.read().decode("utf-8")
     raise ValueError("the sdist has no PKG-INFO")
-
-
-def metadata_version(text: str) -> str:
-    return HeaderParser().parsestr(text).get("Metadata-Version", "")
 
 
 # --- preflight ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mlrelease._util import redact, runner
+from mlrelease._util import console, redact, runner
 from mlrelease.errors import ToolError
 
 CANARY = "canary-7f3a9c1e5b2d"
@@ -21,7 +21,7 @@ def _clean() -> Iterator[None]:
 
 
 def test_registered_secret_is_masked_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
-    redact.register_secret(CANARY)
+    console.mask(CANARY)
     code = f"import sys; print('out {CANARY}'); print('err {CANARY}', file=sys.stderr); sys.exit(3)"
     with pytest.raises(ToolError) as info:
         runner.run([sys.executable, "-c", code], env={"X": CANARY})
@@ -63,8 +63,8 @@ def test_add_mask_goes_to_stderr_once_never_stdout(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    redact.register_secret(CANARY)
-    redact.register_secret(CANARY)
+    console.mask(CANARY)
+    console.mask(CANARY)
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == f"::add-mask::{CANARY}\n"
@@ -74,7 +74,7 @@ def test_add_mask_only_on_github_actions(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
-    redact.register_secret(CANARY)
+    console.mask(CANARY)
     captured = capsys.readouterr()
     assert CANARY not in captured.out + captured.err
 

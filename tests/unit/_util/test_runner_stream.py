@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from mlrelease._util.redact import register_secret
+from mlrelease._util.console import mask
 from mlrelease._util.runner import run_streamed
 from mlrelease.errors import ToolError
 
@@ -25,7 +25,7 @@ def test_lines_are_shown_as_they_come_folded_and_masked(
     capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    register_secret("secret-Stream-Canary-42")
+    mask("secret-Stream-Canary-42")
     result = run_streamed(
         [sys.executable, "-c", SCRIPT, "0", "0"], title="build ml/app linux/arm64"
     )

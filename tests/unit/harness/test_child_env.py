@@ -45,7 +45,7 @@ def spies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for name in SECRET_VARS:
         monkeypatch.setenv(name, f"{CANARY}-{name}")
     monkeypatch.setenv("INNOCENT_LOOKING", f"{CANARY}-registered")
-    redact.register_secret(f"{CANARY}-registered")
+    redact.remember_secret(f"{CANARY}-registered")
     log = tmp_path / "spy.jsonl"
     bindir = tmp_path / "bin"
     for tool in ("buildah", "podman", "docker"):

@@ -13,7 +13,9 @@ import dataclasses
 import json
 from typing import Any
 
+from mlrelease.config import checks
 from mlrelease.config import model as c
+from mlrelease.config.fields import MAX_WORKERS, config_fields, toml_key
 
 SCHEMA_ID = "https://mlrelease.invalid/schema/tool-mlrelease.json"
 MODEL_ONLY_CHECKS = (
@@ -21,7 +23,7 @@ MODEL_ONLY_CHECKS = (
     "non-finite numbers (nan, inf): JSON has no NaN, and a NaN compares false with every bound",
 )
 
-# Regexes mirroring the field checks in config.py (JSON-schema dialect: ECMA 262).
+# Regexes mirroring the field checks in checks.py (JSON-schema dialect: ECMA 262).
 _SECRET_NOT = {
     "not": {
         "anyOf": [
@@ -42,28 +44,28 @@ _SECRET_NOT = {
 }
 _TAG_RE = r"^[A-Za-z0-9_{][A-Za-z0-9_.{}-]{0,127}$"
 _CHECK_PATTERNS: dict[Any, dict[str, Any]] = {
-    c._check_tag_format: {
+    checks.check_tag_format: {
         "pattern": r"^([A-Za-z0-9_][A-Za-z0-9._/-]*)?\{version\}[A-Za-z0-9._/-]*$"
     },
-    c._check_python_version: {"pattern": r"^3\.[0-9]{1,2}$"},
-    c._check_http_url: {"pattern": r"^https?://[^/\s]+\S*$"},
-    c._check_upload_url: {
+    checks.check_python_version: {"pattern": r"^3\.[0-9]{1,2}$"},
+    checks.check_http_url: {"pattern": r"^https?://[^/\s]+\S*$"},
+    checks.check_upload_url: {
         "pattern": r"^https?://[^/\s]+\S*$",
         "not": {"pattern": r"/(simple|\+simple)/?$"},
     },
-    c._check_relative_path: {"minLength": 1, "not": {"pattern": r"(^/|(^|/)\.\.(/|$))"}},
-    c._check_name: {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
-    c._check_image_name: {"pattern": c._IMAGE_NAME_RE.pattern},
-    c._check_registry: {"pattern": c._REGISTRY_RE.pattern},
-    c._check_platform: {
+    checks.check_relative_path: {"minLength": 1, "not": {"pattern": r"(^/|(^|/)\.\.(/|$))"}},
+    checks.check_name: {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+    checks.check_image_name: {"pattern": checks.IMAGE_NAME_RE.pattern},
+    checks.check_registry: {"pattern": checks.REGISTRY_RE.pattern},
+    checks.check_platform: {
         "pattern": r"^linux/(amd64|arm64|arm/v7|arm/v6|386|ppc64le|s390x|riscv64)$"
     },
-    c._check_glob: {"pattern": r"^[^/ ][^ ]*$"},
-    c._check_image_tag: {
+    checks.check_glob: {"pattern": r"^[^/ ][^ ]*$"},
+    checks.check_image_tag: {
         "pattern": _TAG_RE,
         "not": {"pattern": r"\{(?!(version|major|minor|patch|short_sha|sha)\})"},
     },
-    c._check_tool_version: {
+    checks.check_tool_version: {
         "pattern": r"^([0-9][0-9A-Za-z.+!*-]*|(\s*(==|!=|<=|>=|<|>|~=|===)\s*[0-9A-Za-z.*+!-]+\s*,?)+)$"
     },
 }
@@ -103,7 +105,7 @@ def _map_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
     if f.name == "prerelease_branches":
         return {
             "type": "object",
-            "additionalProperties": {"enum": list(c.PRERELEASE_TOKENS)},
+            "additionalProperties": {"enum": list(checks.PRERELEASE_TOKENS)},
             "propertyNames": {"pattern": r"^[^/ ][^ ]*$", **_CONTROL_NOT},
         }
     return {
@@ -118,7 +120,7 @@ _KIND_SCHEMAS: dict[str, Any] = {
     "int": _number_schema,
     "number": _number_schema,
     "workers": lambda f: {
-        "oneOf": [{"type": "integer", "minimum": 0, "maximum": c.MAX_WORKERS}, {"const": "auto"}]
+        "oneOf": [{"type": "integer", "minimum": 0, "maximum": MAX_WORKERS}, {"const": "auto"}]
     },
     "str": _string_schema,
     "str?": _string_schema,
@@ -155,7 +157,7 @@ def _default_of(f: dataclasses.Field[Any]) -> Any:
 
 
 def section_schema(cls: type) -> dict[str, Any]:
-    props = {c.toml_key(f): _field_schema(f) for f in c.config_fields(cls)}
+    props = {toml_key(f): _field_schema(f) for f in config_fields(cls)}
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
     if cls is c.AzureArtifactsFeed:
         schema["required"] = ["organization", "feed"]

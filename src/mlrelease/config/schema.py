@@ -15,7 +15,7 @@ from typing import Any
 
 from mlrelease.config import checks
 from mlrelease.config import model as c
-from mlrelease.config.fields import MAX_WORKERS, config_fields, toml_key
+from mlrelease.config.fields import MAX_WORKERS, alternatives, config_fields, toml_key
 
 SCHEMA_ID = "https://mlrelease.invalid/schema/tool-mlrelease.json"
 MODEL_ONLY_CHECKS = (
@@ -139,6 +139,8 @@ def _field_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
     default = _default_of(f)
     if default is not None:
         schema["default"] = default
+    if f.metadata.get("nonempty"):
+        schema["minItems" if f.metadata["kind"].startswith("list[") else "minLength"] = 1
     return schema
 
 
@@ -157,23 +159,27 @@ def _default_of(f: dataclasses.Field[Any]) -> Any:
 
 
 def section_schema(cls: type) -> dict[str, Any]:
-    props = {toml_key(f): _field_schema(f) for f in config_fields(cls)}
+    fields = config_fields(cls)
+    props = {toml_key(f): _field_schema(f) for f in fields}
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
-    if cls is c.AzureArtifactsFeed:
-        schema["required"] = ["organization", "feed"]
-    if cls is c.ImageConfig:
-        schema["required"] = ["name"]
-        props["name"]["minLength"] = 1
-        props["tags"]["minItems"] = 1
-    if cls is c.FeedConfig:
-        schema["oneOf"] = [
-            {
-                "required": ["azure-artifacts"],
-                "not": {"anyOf": [{"required": ["upload-url"]}, {"required": ["index-url"]}]},
-            },
-            {"required": ["upload-url"], "not": {"required": ["azure-artifacts"]}},
-        ]
+    required = [toml_key(f) for f in fields if f.metadata.get("required")]
+    if required:
+        schema["required"] = required
+    one_of = _one_of(cls)
+    if one_of:
+        schema["oneOf"] = one_of
     return schema
+
+
+def _one_of(cls: type) -> list[dict[str, Any]]:
+    """One branch per way of a table with alternatives: its first key, and no key of another."""
+    ways = alternatives(cls)
+    branches: list[dict[str, Any]] = []
+    for way, keys in ways.items():
+        others = [{"required": [toml_key(f)]} for w, fs in ways.items() if w != way for f in fs]
+        refused = others[0] if len(others) == 1 else {"anyOf": others}
+        branches.append({"required": [toml_key(keys[0])], "not": refused})
+    return branches
 
 
 def tool_schema(tool_name: str = "mlrelease") -> dict[str, Any]:

@@ -97,18 +97,18 @@ def _run_check(f: dataclasses.Field[Any], value: Any, where: str, out: Collector
     return True
 
 
+def _wrong_type(out: Collector, path: str, raw: object, expected: str, hint: str) -> None:
+    """Record that the value at ``path`` is not of the expected type (and return None)."""
+    out.add(path, f"must be {expected}, got {type_name(raw)} {shown(raw)}", hint)
+
+
 def _leaf(path: str) -> str:
     return path.rsplit(".", 1)[-1]
 
 
 def _parse_bool(f: dataclasses.Field[Any], raw: object, path: str, out: Collector) -> Any:
     if not isinstance(raw, bool):
-        out.add(
-            path,
-            f"must be true or false, got {type_name(raw)} {shown(raw)}",
-            f"write {_leaf(path)} = true",
-        )
-        return None
+        return _wrong_type(out, path, raw, "true or false", f"write {_leaf(path)} = true")
     return raw
 
 
@@ -121,12 +121,13 @@ def _parse_number(f: dataclasses.Field[Any], raw: object, path: str, out: Collec
         expected = {"int": "an integer", "number": "a number"}.get(
             kind, 'a number of workers or "auto"'
         )
-        out.add(
+        return _wrong_type(
+            out,
             path,
-            f"must be {expected}, got {type_name(raw)} {shown(raw)}",
+            raw,
+            expected,
             "write a bare number without quotes" if isinstance(raw, str) else "",
         )
-        return None
     value: int | float = raw  # type: ignore[assignment]  # int or float, checked above
     bad = _out_of_range(f, value, path)
     if bad:
@@ -162,12 +163,7 @@ def _out_of_range(f: dataclasses.Field[Any], value: float, path: str) -> tuple[s
 
 def _parse_str(f: dataclasses.Field[Any], raw: object, path: str, out: Collector) -> Any:
     if not isinstance(raw, str):
-        out.add(
-            path,
-            f"must be a string, got {type_name(raw)} {shown(raw)}",
-            "put the value in quotes",
-        )
-        return None
+        return _wrong_type(out, path, raw, "a string", "put the value in quotes")
     return raw if _run_check(f, raw, path, out) else None
 
 
@@ -187,21 +183,12 @@ def _parse_enum(f: dataclasses.Field[Any], raw: object, path: str, out: Collecto
 
 def _parse_str_list(f: dataclasses.Field[Any], raw: object, path: str, out: Collector) -> Any:
     if not isinstance(raw, list):
-        out.add(
-            path,
-            f"must be an array of strings, got {type_name(raw)} {shown(raw)}",
-            f'write {_leaf(path)} = ["..."]',
-        )
-        return None
+        return _wrong_type(out, path, raw, "an array of strings", f'write {_leaf(path)} = ["..."]')
     good = True
     for i, item in enumerate(raw):
         where = f"{path}[{i}]"
         if not isinstance(item, str):
-            out.add(
-                where,
-                f"must be a string, got {type_name(item)} {shown(item)}",
-                "put the value in quotes",
-            )
+            _wrong_type(out, where, item, "a string", "put the value in quotes")
             good = False
         elif not _run_check(f, item, where, out):
             good = False
@@ -210,21 +197,14 @@ def _parse_str_list(f: dataclasses.Field[Any], raw: object, path: str, out: Coll
 
 def _parse_str_map(f: dataclasses.Field[Any], raw: object, path: str, out: Collector) -> Any:
     if not isinstance(raw, dict):
-        out.add(
-            path,
-            f"must be a table of strings, got {type_name(raw)} {shown(raw)}",
-            f'write {_leaf(path)} = {{ name = "value" }}',
+        return _wrong_type(
+            out, path, raw, "a table of strings", f'write {_leaf(path)} = {{ name = "value" }}'
         )
-        return None
     good = True
     for k, v in raw.items():
         where = f"{path}.{k}"
         if not isinstance(v, str):
-            out.add(
-                where,
-                f"must be a string, got {type_name(v)} {shown(v)}",
-                "put the value in quotes",
-            )
+            _wrong_type(out, where, v, "a string", "put the value in quotes")
             good = False
         elif (
             _control_check(k, where, out)
@@ -245,21 +225,13 @@ def _parse_str_map(f: dataclasses.Field[Any], raw: object, path: str, out: Colle
 
 def _parse_table(f: dataclasses.Field[Any], raw: object, path: str, out: Collector) -> Any:
     if not isinstance(raw, dict):
-        out.add(
-            path, f"must be a table, got {type_name(raw)} {shown(raw)}", f"write it as [{path}]"
-        )
-        return None
+        return _wrong_type(out, path, raw, "a table", f"write it as [{path}]")
     return parse_section(f.metadata["section"], raw, path, out)
 
 
 def _parse_table_list(f: dataclasses.Field[Any], raw: object, path: str, out: Collector) -> Any:
     if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
-        out.add(
-            path,
-            f"must be an array of tables, got {type_name(raw)} {shown(raw)}",
-            f"write each entry as [[{path}]]",
-        )
-        return None
+        return _wrong_type(out, path, raw, "an array of tables", f"write each entry as [[{path}]]")
     cls = f.metadata["section"]
     items = [parse_section(cls, x, f"{path}[{i}]", out) for i, x in enumerate(raw)]
     items_check = f.metadata["items_check"]

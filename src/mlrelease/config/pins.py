@@ -7,6 +7,7 @@ never change because a tool released overnight.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from mlrelease.config.checks import check_tool_version
 from mlrelease.config.fields import opt
@@ -25,46 +26,29 @@ DEFAULT_TOOLS: dict[str, str] = {
 }
 
 
+def pin(tool: str, name: str | None = None) -> Any:
+    """Declare the ``[tool.mlrelease.tools]`` key of ``tool``: its version, by default the pin."""
+    return opt(
+        DEFAULT_TOOLS[tool],
+        f"{name or tool} version.",
+        kind="str",
+        key=tool,
+        check=check_tool_version,
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class ToolsConfig:
-    ruff: str = opt(DEFAULT_TOOLS["ruff"], "ruff version.", kind="str", check=check_tool_version)
-    mypy: str = opt(DEFAULT_TOOLS["mypy"], "mypy version.", kind="str", check=check_tool_version)
-    pytest: str = opt(
-        DEFAULT_TOOLS["pytest"], "pytest version.", kind="str", check=check_tool_version
-    )
-    pytest_cov: str = opt(
-        DEFAULT_TOOLS["pytest-cov"],
-        "pytest-cov version.",
-        kind="str",
-        key="pytest-cov",
-        check=check_tool_version,
-    )
-    pytest_xdist: str = opt(
-        DEFAULT_TOOLS["pytest-xdist"],
-        "pytest-xdist version.",
-        kind="str",
-        key="pytest-xdist",
-        check=check_tool_version,
-    )
-    sphinx: str = opt(
-        DEFAULT_TOOLS["sphinx"], "Sphinx version.", kind="str", check=check_tool_version
-    )
-    build: str = opt(DEFAULT_TOOLS["build"], "build version.", kind="str", check=check_tool_version)
-    twine: str = opt(DEFAULT_TOOLS["twine"], "twine version.", kind="str", check=check_tool_version)
-    check_wheel_contents: str = opt(
-        DEFAULT_TOOLS["check-wheel-contents"],
-        "check-wheel-contents version.",
-        kind="str",
-        key="check-wheel-contents",
-        check=check_tool_version,
-    )
-    python_semantic_release: str = opt(
-        DEFAULT_TOOLS["python-semantic-release"],
-        "python-semantic-release version.",
-        kind="str",
-        key="python-semantic-release",
-        check=check_tool_version,
-    )
+    ruff: str = pin("ruff")
+    mypy: str = pin("mypy")
+    pytest: str = pin("pytest")
+    pytest_cov: str = pin("pytest-cov")
+    pytest_xdist: str = pin("pytest-xdist")
+    sphinx: str = pin("sphinx", "Sphinx")
+    build: str = pin("build")
+    twine: str = pin("twine")
+    check_wheel_contents: str = pin("check-wheel-contents")
+    python_semantic_release: str = pin("python-semantic-release")
 
     def requirement(self, tool: str) -> str:
         """``"ruff"`` -> ``"ruff==0.17.5"`` (a specifier is kept as written)."""

@@ -45,6 +45,7 @@ def opt(
     minimum: float | None = None,
     maximum: float | None = None,
     check: Callable[[Any], Words | None] | None = None,
+    key_check: Callable[[str], Words | None] | None = None,
     section: type | None = None,
     default_doc: str | None = None,
     required: Words | None = None,
@@ -52,7 +53,8 @@ def opt(
     alternative: str | None = None,
     items_check: Callable[[list[Any], str], list[Issue]] | None = None,
 ) -> Any:
-    """Declare one configuration key. ``check`` returns ``(message, hint)`` for a bad value.
+    """Declare one configuration key. ``check`` returns ``(message, hint)`` for a bad value (of
+    a table of strings: each value), ``key_check`` for a bad name in a table of strings.
 
     ``required``: the key must be given (the schema's ``required``); ``nonempty``: an empty string
     or array is refused (``minLength``/``minItems``). Each is the ``(message, hint)`` the parser
@@ -68,6 +70,7 @@ def opt(
         "minimum": minimum,
         "maximum": maximum,
         "check": check,
+        "key_check": key_check,
         "section": section,
         "default_doc": default_doc,
         "required": required,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from mlrelease._util.redact import looks_like_secret
-from mlrelease.config.checks import check_arg_name, check_glob, check_token, shown
+from mlrelease.config.checks import shown
 from mlrelease.config.fields import (
     MAX_WORKERS,
     TABLE,
@@ -212,14 +212,12 @@ def _parse_str_map(f: dataclasses.Field[Any], raw: object, path: str, out: Colle
             or _control_check(v, where, out)
         ):
             good = False
-        elif f.name == "prerelease_branches":
-            for bad in (check_glob(k), check_token(v)):
+        else:
+            key_check, check = f.metadata["key_check"], f.metadata["check"]
+            for bad in (key_check(k) if key_check else None, check(v) if check else None):
                 if bad:
                     out.add(where, bad[0], bad[1])
                     good = False
-        elif f.name in ("build_args", "define") and (bad := check_arg_name(k)):
-            out.add(where, bad[0], bad[1])
-            good = False
     return dict(raw) if good else None
 
 

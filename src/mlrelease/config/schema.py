@@ -101,18 +101,19 @@ def _number_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
     return s
 
 
+# Checks that accept a closed set of values (no secret can hide in one).
+_CHECK_ENUMS: dict[Any, tuple[str, ...]] = {checks.check_token: checks.PRERELEASE_TOKENS}
+
+
 def _map_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
-    if f.name == "prerelease_branches":
-        return {
-            "type": "object",
-            "additionalProperties": {"enum": list(checks.PRERELEASE_TOKENS)},
-            "propertyNames": {"pattern": r"^[^/ ][^ ]*$", **_CONTROL_NOT},
-        }
-    return {
-        "type": "object",
-        "additionalProperties": _with_secret_guard({"type": "string"}),
-        "propertyNames": _CONTROL_NOT,
-    }
+    check, key_check = f.metadata["check"], f.metadata["key_check"]
+    values = (
+        {"enum": list(_CHECK_ENUMS[check])}
+        if check in _CHECK_ENUMS
+        else _with_secret_guard({"type": "string"})
+    )
+    names = {**_CHECK_PATTERNS.get(key_check, {}), **_CONTROL_NOT}
+    return {"type": "object", "additionalProperties": values, "propertyNames": names}
 
 
 _KIND_SCHEMAS: dict[str, Any] = {

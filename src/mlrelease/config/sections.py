@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from mlrelease.config.checks import (
+    check_arg_name,
     check_git_ref,
     check_glob,
     check_http_url,
@@ -21,6 +22,7 @@ from mlrelease.config.checks import (
     check_requirement,
     check_stamp,
     check_tag_format,
+    check_token,
     check_unique_images,
     check_upload_url,
 )
@@ -144,7 +146,10 @@ class DocsConfig:
         default_doc="the repository root",
     )
     define: dict[str, str] = opt(
-        {}, "Extra `-D name=value` settings for sphinx-build.", kind="map[str,str]"
+        {},
+        "Extra `-D name=value` settings for sphinx-build.",
+        kind="map[str,str]",
+        key_check=check_arg_name,
     )
     extras: tuple[str, ...] = opt(
         [],
@@ -202,6 +207,8 @@ class VersionConfig:
         'Branch pattern -> prerelease token, e.g. { "rc/*" = "rc" }.',
         kind="map[str,str]",
         key="prerelease-branches",
+        key_check=check_glob,
+        check=check_token,
     )
     major_on_zero: bool = opt(
         False,
@@ -340,7 +347,9 @@ class ImageConfig:
         key="base-image",
         check=check_image_ref,
     )
-    build_args: dict[str, str] = opt({}, "Build arguments.", kind="map[str,str]", key="build-args")
+    build_args: dict[str, str] = opt(
+        {}, "Build arguments.", kind="map[str,str]", key="build-args", key_check=check_arg_name
+    )
     platforms: tuple[str, ...] = opt(
         ["linux/amd64"], "Target platforms.", kind="list[str]", check=check_platform
     )

@@ -61,6 +61,7 @@ _CHECK_PATTERNS: dict[Any, dict[str, Any]] = {
         "pattern": r"^linux/(amd64|arm64|arm/v7|arm/v6|386|ppc64le|s390x|riscv64)$"
     },
     checks.check_glob: {"pattern": r"^[^/ ][^ ]*$"},
+    checks.check_arg_name: {"pattern": r"^[A-Za-z_][A-Za-z0-9_.-]*$"},
     checks.check_image_tag: {
         "pattern": _TAG_RE,
         "not": {"pattern": r"\{(?!(version|major|minor|patch|short_sha|sha)\})"},

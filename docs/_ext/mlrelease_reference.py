@@ -3,8 +3,8 @@
 Three MyST directives, each rendering Markdown that MyST parses in place:
 
 - ``{mlrelease-config}``: every ``[tool.mlrelease]`` key with type, default and description, from
-  the field metadata of :mod:`mlrelease.config.model` (the same metadata the parser and the JSON schema
-  use);
+  the field metadata of the tables in :mod:`mlrelease.config.model` (the same metadata the parser
+  and the JSON schema use);
 - ``{mlrelease-cli}``: every command and option, from :func:`mlrelease.cli.main.build_parser`;
 - ``{mlrelease-workflows}``: every reusable workflow's inputs, outputs and secrets, read from
   ``.github/workflows/*.yml`` (the ``on.workflow_call`` block).
@@ -421,7 +421,8 @@ def setup(app: Any) -> dict[str, Any]:
 
         return Generated
 
-    app.add_directive("mlrelease-config", make(render_config_markdown, [Path(c.__file__)]))
+    config_modules = sorted(Path(c.__file__).parent.glob("*.py"))  # the model is split in modules
+    app.add_directive("mlrelease-config", make(render_config_markdown, config_modules))
     from mlrelease.cli import main as cli
 
     app.add_directive("mlrelease-cli", make(render_cli_markdown, [Path(cli.__file__)]))

@@ -189,7 +189,7 @@ def test_generated_pages_keep_double_hyphens_and_straight_quotes(tmp_path: Path)
 
 
 def test_copy_buttons_are_in_the_dogfood_docs_session() -> None:
-    from mlrelease.config.model import tomllib
+    from mlrelease.config.reader import tomllib
 
     pyproject = tomllib.loads((DOCS.parent / "pyproject.toml").read_text(encoding="utf-8"))
     docs_reqs = pyproject["tool"]["mlrelease"]["docs"]["requirements"]

@@ -13,7 +13,9 @@ import dataclasses
 import json
 from typing import Any
 
+from mlrelease.config import checks
 from mlrelease.config import model as c
+from mlrelease.config.fields import MAX_WORKERS, alternatives, config_fields, toml_key
 
 SCHEMA_ID = "https://mlrelease.invalid/schema/tool-mlrelease.json"
 MODEL_ONLY_CHECKS = (
@@ -21,7 +23,7 @@ MODEL_ONLY_CHECKS = (
     "non-finite numbers (nan, inf): JSON has no NaN, and a NaN compares false with every bound",
 )
 
-# Regexes mirroring the field checks in config.py (JSON-schema dialect: ECMA 262).
+# Regexes mirroring the field checks in checks.py (JSON-schema dialect: ECMA 262).
 _SECRET_NOT = {
     "not": {
         "anyOf": [
@@ -42,28 +44,29 @@ _SECRET_NOT = {
 }
 _TAG_RE = r"^[A-Za-z0-9_{][A-Za-z0-9_.{}-]{0,127}$"
 _CHECK_PATTERNS: dict[Any, dict[str, Any]] = {
-    c._check_tag_format: {
+    checks.check_tag_format: {
         "pattern": r"^([A-Za-z0-9_][A-Za-z0-9._/-]*)?\{version\}[A-Za-z0-9._/-]*$"
     },
-    c._check_python_version: {"pattern": r"^3\.[0-9]{1,2}$"},
-    c._check_http_url: {"pattern": r"^https?://[^/\s]+\S*$"},
-    c._check_upload_url: {
+    checks.check_python_version: {"pattern": r"^3\.[0-9]{1,2}$"},
+    checks.check_http_url: {"pattern": r"^https?://[^/\s]+\S*$"},
+    checks.check_upload_url: {
         "pattern": r"^https?://[^/\s]+\S*$",
         "not": {"pattern": r"/(simple|\+simple)/?$"},
     },
-    c._check_relative_path: {"minLength": 1, "not": {"pattern": r"(^/|(^|/)\.\.(/|$))"}},
-    c._check_name: {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
-    c._check_image_name: {"pattern": c._IMAGE_NAME_RE.pattern},
-    c._check_registry: {"pattern": c._REGISTRY_RE.pattern},
-    c._check_platform: {
+    checks.check_relative_path: {"minLength": 1, "not": {"pattern": r"(^/|(^|/)\.\.(/|$))"}},
+    checks.check_name: {"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]*$"},
+    checks.check_image_name: {"pattern": checks.IMAGE_NAME_RE.pattern},
+    checks.check_registry: {"pattern": checks.REGISTRY_RE.pattern},
+    checks.check_platform: {
         "pattern": r"^linux/(amd64|arm64|arm/v7|arm/v6|386|ppc64le|s390x|riscv64)$"
     },
-    c._check_glob: {"pattern": r"^[^/ ][^ ]*$"},
-    c._check_image_tag: {
+    checks.check_glob: {"pattern": r"^[^/ ][^ ]*$"},
+    checks.check_arg_name: {"pattern": r"^[A-Za-z_][A-Za-z0-9_.-]*$"},
+    checks.check_image_tag: {
         "pattern": _TAG_RE,
         "not": {"pattern": r"\{(?!(version|major|minor|patch|short_sha|sha)\})"},
     },
-    c._check_tool_version: {
+    checks.check_tool_version: {
         "pattern": r"^([0-9][0-9A-Za-z.+!*-]*|(\s*(==|!=|<=|>=|<|>|~=|===)\s*[0-9A-Za-z.*+!-]+\s*,?)+)$"
     },
 }
@@ -99,18 +102,19 @@ def _number_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
     return s
 
 
+# Checks that accept a closed set of values (no secret can hide in one).
+_CHECK_ENUMS: dict[Any, tuple[str, ...]] = {checks.check_token: checks.PRERELEASE_TOKENS}
+
+
 def _map_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
-    if f.name == "prerelease_branches":
-        return {
-            "type": "object",
-            "additionalProperties": {"enum": list(c.PRERELEASE_TOKENS)},
-            "propertyNames": {"pattern": r"^[^/ ][^ ]*$", **_CONTROL_NOT},
-        }
-    return {
-        "type": "object",
-        "additionalProperties": _with_secret_guard({"type": "string"}),
-        "propertyNames": _CONTROL_NOT,
-    }
+    check, key_check = f.metadata["check"], f.metadata["key_check"]
+    values = (
+        {"enum": list(_CHECK_ENUMS[check])}
+        if check in _CHECK_ENUMS
+        else _with_secret_guard({"type": "string"})
+    )
+    names = {**_CHECK_PATTERNS.get(key_check, {}), **_CONTROL_NOT}
+    return {"type": "object", "additionalProperties": values, "propertyNames": names}
 
 
 _KIND_SCHEMAS: dict[str, Any] = {
@@ -118,7 +122,7 @@ _KIND_SCHEMAS: dict[str, Any] = {
     "int": _number_schema,
     "number": _number_schema,
     "workers": lambda f: {
-        "oneOf": [{"type": "integer", "minimum": 0, "maximum": c.MAX_WORKERS}, {"const": "auto"}]
+        "oneOf": [{"type": "integer", "minimum": 0, "maximum": MAX_WORKERS}, {"const": "auto"}]
     },
     "str": _string_schema,
     "str?": _string_schema,
@@ -137,6 +141,8 @@ def _field_schema(f: dataclasses.Field[Any]) -> dict[str, Any]:
     default = _default_of(f)
     if default is not None:
         schema["default"] = default
+    if f.metadata.get("nonempty"):
+        schema["minItems" if f.metadata["kind"].startswith("list[") else "minLength"] = 1
     return schema
 
 
@@ -155,23 +161,27 @@ def _default_of(f: dataclasses.Field[Any]) -> Any:
 
 
 def section_schema(cls: type) -> dict[str, Any]:
-    props = {c.toml_key(f): _field_schema(f) for f in c.config_fields(cls)}
+    fields = config_fields(cls)
+    props = {toml_key(f): _field_schema(f) for f in fields}
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": props}
-    if cls is c.AzureArtifactsFeed:
-        schema["required"] = ["organization", "feed"]
-    if cls is c.ImageConfig:
-        schema["required"] = ["name"]
-        props["name"]["minLength"] = 1
-        props["tags"]["minItems"] = 1
-    if cls is c.FeedConfig:
-        schema["oneOf"] = [
-            {
-                "required": ["azure-artifacts"],
-                "not": {"anyOf": [{"required": ["upload-url"]}, {"required": ["index-url"]}]},
-            },
-            {"required": ["upload-url"], "not": {"required": ["azure-artifacts"]}},
-        ]
+    required = [toml_key(f) for f in fields if f.metadata.get("required")]
+    if required:
+        schema["required"] = required
+    one_of = _one_of(cls)
+    if one_of:
+        schema["oneOf"] = one_of
     return schema
+
+
+def _one_of(cls: type) -> list[dict[str, Any]]:
+    """One branch per way of a table with alternatives: its first key, and no key of another."""
+    ways = alternatives(cls)
+    branches: list[dict[str, Any]] = []
+    for way, keys in ways.items():
+        others = [{"required": [toml_key(f)]} for w, fs in ways.items() if w != way for f in fs]
+        refused = others[0] if len(others) == 1 else {"anyOf": others}
+        branches.append({"required": [toml_key(keys[0])], "not": refused})
+    return branches
 
 
 def tool_schema(tool_name: str = "mlrelease") -> dict[str, Any]:

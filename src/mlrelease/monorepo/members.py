@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlrelease.config.checks import check_path_shape
 from mlrelease.config.model import TABLE, parse_config, read_pyproject
 from mlrelease.errors import ConfigError, Problem
 from mlrelease.project import Project, load_project
@@ -149,6 +150,8 @@ def _check_globs(globs: list[str]) -> None:
             if ".." in Path(pattern).parts
             else "holds a control character"
             if any(ord(c) < 32 or ord(c) == 127 for c in pattern)
+            else shape[0]
+            if (shape := check_path_shape(pattern))
             else ""
         )
         if bad:

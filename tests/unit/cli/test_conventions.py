@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlrelease.cli.main import DOCS_URL, PLAN_STAGES, build_parser, main
-from mlrelease.config.model import tomllib
+from mlrelease.config.reader import tomllib
 from mlrelease.preview import STAGES
 
 ROOT = Path(__file__).resolve().parents[3]

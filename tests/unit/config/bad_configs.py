@@ -447,6 +447,20 @@ BAD: list[tuple[str, dict[str, Any], str, str, str]] = [
         "remove it",
     ),
     (
+        "build-arg-name-invalid",
+        {"publish": {"images": [{"name": "d", "build-args": {"1 X": "x"}}]}},
+        f"{T}.publish.images[0].build-args.1 X",
+        "'1 X' is not a valid name",
+        "begin with a letter or _",
+    ),
+    (
+        "docs-define-name-option",
+        {"docs": {"define": {"-Dx": "1"}}},
+        f"{T}.docs.define.-Dx",
+        "'-Dx' is not a valid name",
+        "begin with a letter or _",
+    ),
+    (
         "upload-url-header-injection",
         {"publish": {"feed": {"upload-url": "https://x.example/up/\r\nX-Evil: 1"}}},
         f"{T}.publish.feed.upload-url",

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from referencing import Registry, Resource
 
-from mlrelease.config.model import tomllib
+from mlrelease.config.reader import tomllib
 from mlrelease.config.schema import (
     SCHEMASTORE_FILE,
     SCHEMASTORE_ID,

@@ -112,3 +112,11 @@ def test_a_bad_key_in_a_member_names_the_member_and_the_key(tmp_path: Path) -> N
     text = exc.value.render()
     assert "packages/api/pyproject.toml" in text
     assert "test.coverage-min" in text
+
+
+def test_a_glob_too_long_to_be_a_path_is_refused_before_any_file_access(tmp_path: Path) -> None:
+    """Found by the config fuzz harness: the glob reached the file system, whose ENAMETOOLONG was
+    a traceback."""
+    root(tmp_path, ["a" * 300])
+    with pytest.raises(ConfigError, match="is too long to be a path"):
+        discover(tmp_path)

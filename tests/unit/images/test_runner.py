@@ -9,13 +9,17 @@ layout target, the conflict refusal, the tags' order.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from mlrelease.errors import PublishError
+from mlrelease.images import publish as images
 from mlrelease.images.engines import BuildSpec, PythonInImage
 from mlrelease.images.layout import REF_ANNOTATION, LayoutTarget, sha256_digest
 from mlrelease.images.plan import ImagesPlan, TagAction, images_plan, iso_time
@@ -264,3 +268,78 @@ def test_mount_sources_are_earlier_images_and_bases_of_the_same_registry(tmp_pat
     assert two.mount_sources == ("ml/one", "ml/base")
     assert local.mount_sources == ()
     assert two.sbom_file == tmp_path / ".mlrelease/sbom/ml_two.cdx.json"
+
+
+# --- the command's path: plan and check, run, report (a tagged repository, the same fake engine) --
+
+
+def tagged_project(root: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    make_project(root)
+    (root / ".gitignore").write_text(".mlrelease/\n")
+    git = ["git", "-c", "user.email=dev@example.com", "-c", "user.name=dev", "-C", str(root)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "feat: first"], check=True)
+    subprocess.run([*git, "tag", "-a", "v1.2.0", "-m", "v1.2.0"], check=True)
+    # get_engine only finds an engine (the run gets the fake one): a buildah on PATH that never runs.
+    shim = root.parent / "bin"
+    shim.mkdir()
+    (shim / "buildah").write_text("#!/bin/sh\nexit 99\n")
+    (shim / "buildah").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}:{os.environ['PATH']}")
+    monkeypatch.setenv("MLRELEASE_CONTAINER_ENGINE", "buildah")
+    return load_project(root)
+
+
+def test_plan_and_check_then_run_reports_what_a_user_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = tagged_project(tmp_path / "proj", monkeypatch)
+    sha = subprocess.run(
+        ["git", "-C", str(project.root), "rev-parse", "--short=7", "HEAD"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    outputs = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+
+    dry = images.plan_and_check(project, dist=None, dry_run=True)
+    assert dry.engine is None
+    assert dry.targets == ()
+    images.report(images.run_checked(dry), as_json=False, dry_run=True)
+    text = capsys.readouterr().out
+    assert text.startswith("dry run: nothing built or pushed\nimage oci:")
+    assert "  tag     1.2.0 (planned)\n" in text
+    assert not outputs.exists()  # a dry run writes no step output
+
+    checked = images.plan_and_check(project, dist=None)
+    assert checked.plan.checked
+    assert checked.plan.version == "1.2.0"
+    engine = FakeEngine()
+    (outcome,) = images.run_checked(dataclasses.replace(checked, engine=engine))
+    images.report([outcome], as_json=True, dry_run=False)
+    data = json.loads(capsys.readouterr().out)
+    target = f"oci:{project.output_root / '.mlrelease/images/demo-app'}"
+    assert data["dry-run"] is False
+    assert data["digests"] == {target: outcome.digest}
+    assert data["images"][0]["tags"] == dict.fromkeys(
+        ["1.2.0", f"sha-{sha}", "1.2", "latest"], "pushed"
+    )
+    assert data["images"][0]["digest-state"] == "pushed"
+    digests = json.dumps({target: outcome.digest}, separators=(",", ":"))
+    assert outputs.read_text() == f"digests={digests}\n"
+
+    rerun = dataclasses.replace(images.plan_and_check(project, dist=None), engine=engine)
+    images.report(images.run_checked(rerun), as_json=False, dry_run=False)
+    text = capsys.readouterr().out
+    assert f"  digest  {outcome.digest} (present)\n" in text
+    assert "  tag     latest (present)\n" in text
+    assert text.endswith("already published: every image and tag is in place, nothing was pushed\n")
+    assert len(engine.builds) == 2
+
+
+def test_a_release_tag_is_needed_before_anything_is_checked(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    with pytest.raises(PublishError, match="no release tag points at HEAD") as info:
+        images.plan_and_check(project, dist=None)
+    assert info.value.hint == images.NO_TAG_HINT

@@ -17,6 +17,7 @@ missing. With no registry configured the image goes to ``.mlrelease/images/<name
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -101,10 +102,10 @@ def plan_publication(project: Project, *, dist: Path | None, sbom: bool = False)
     if version is None:
         raise PublishError("no release tag points at HEAD: nothing to publish", hint=NO_TAG_HINT)
     dist_dir = dist if dist is not None else project.root / config.build.outdir
-    wheel = None
-    if any(image.dockerfile is None for image in config.publish.images):
-        wheel = release_wheel(project, dist_dir, version)
-    return images_plan(project, version, wheel=wheel, dist=dist_dir, sbom=sbom)
+    plan = images_plan(project, version, dist=dist_dir, sbom=sbom)
+    if any(steps.image.dockerfile is None for steps in plan.images):
+        plan = dataclasses.replace(plan, wheel=release_wheel(project, dist_dir, version))
+    return plan
 
 
 @dataclass(frozen=True)

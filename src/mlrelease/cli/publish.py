@@ -59,10 +59,10 @@ def cmd_publish_images(args: argparse.Namespace) -> int:
     project = load_project(project_dir(args))
     if not getattr(args, "_checked_tree", False):
         _clean_tree(args, project, images=True)
-    outcomes = images.publish(
-        project, dist=args.dist, dry_run=args.dry_run, sbom=getattr(args, "sbom", False)
+    checked = images.plan_and_check(
+        project, dist=args.dist, sbom=getattr(args, "sbom", False), dry_run=args.dry_run
     )
-    images.report(outcomes, as_json=args.json, dry_run=args.dry_run)
+    images.report(images.run_checked(checked), as_json=args.json, dry_run=args.dry_run)
     return EXIT_OK
 
 

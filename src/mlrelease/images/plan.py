@@ -10,10 +10,19 @@ OCI labels and fixes the push order (failure modes 14-15):
    ``{sha}``, ``{short_sha}``). A release tag that already points at another digest is refused;
 3. the *moving* tags (``{major}.{minor}``, ``{major}``, ``latest``, other literals), only after
    every immutable one succeeded, and only for final releases: a prerelease never moves them.
+
+:func:`images_plan` makes the one typed plan of ``publish images`` (:class:`ImagesPlan`): ``mlrelease
+plan`` renders it, ``--dry-run`` prints it, preflight fills in what each tag points at now
+(:meth:`ImagesPlan.with_tags_now`) and :func:`mlrelease.images.runner.run_images` runs it. A tag's
+action follows from what it points at now and the digest the (reproducible) build gives
+(:meth:`TagStep.action`): push it, leave it (already there, identical), refuse (a release tag at
+another digest: nothing at all is pushed) or keep it (a moving tag at a newer version).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import os
 import re
 from dataclasses import dataclass
@@ -21,19 +30,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from mlrelease._util.git import Repo, source_date_epoch
-from mlrelease._util.redact import url_without_credentials
+from mlrelease._util.redact import redact, url_without_credentials
 from mlrelease.config.model import check_image_ref
 from mlrelease.errors import PublishError
+from mlrelease.images.mounts import dockerfile_bases, mount_sources
 from mlrelease.versioning.versions import release_version_at_head
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from mlrelease.config.model import ImageConfig
     from mlrelease.project import Project
 
 LAYOUT_DIR = ".mlrelease/images"
+SBOM_DIR = ".mlrelease/sbom"
 _PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 # A template naming one of these identifies exactly one build: it never moves.
 IMMUTABLE_PLACEHOLDERS = frozenset({"version", "patch", "sha", "short_sha"})
@@ -112,6 +125,84 @@ class ImagePlan:
             "labels": dict(self.labels),
             "order": ["image by digest", *self.tags.immutable, *self.tags.moving],
         }
+
+
+class TagAction(enum.Enum):
+    PUSH = "push"
+    PRESENT = "present"  # already there, identical: nothing is sent
+    REFUSED = "refused"  # a release tag at another digest: nothing at all is pushed
+    KEPT = "kept"  # a moving tag at a newer version: a hotfix never moves it backwards
+
+
+def newer(there: str | None, version: str) -> bool:
+    """Whether the version ``there`` is newer than ``version`` (False when not a version)."""
+    try:
+        return there is not None and Version(there) > Version(version)
+    except InvalidVersion:
+        return False
+
+
+@dataclass(frozen=True)
+class TagStep:
+    """One tag of one image and what it points at now (once the target was checked)."""
+
+    tag: str
+    moving: bool
+    there: str | None = None  # the digest it points at now; None: absent (or not checked)
+    there_version: str | None = None  # a moving tag: the version label of what is there
+
+    def action(self, digest: str, version: str) -> TagAction:
+        """What pushing the image ``digest`` of ``version`` does to this tag."""
+        if self.there == digest:
+            return TagAction.PRESENT
+        if self.there is None:
+            return TagAction.PUSH
+        if not self.moving:
+            return TagAction.REFUSED
+        return TagAction.KEPT if newer(self.there_version, version) else TagAction.PUSH
+
+
+@dataclass(frozen=True)
+class ImageSteps:
+    """One image: its build inputs and target, its tags in push order, its SBOM, mount sources."""
+
+    image: ImagePlan
+    tags: tuple[TagStep, ...]  # the immutable ones first, then the moving ones
+    mount_sources: tuple[str, ...] = ()  # repositories of the registry that may hold its blobs
+    sbom_file: Path | None = None  # with --sbom: where its SBOM is written (then attached)
+
+    @property
+    def kind(self) -> TargetKind:
+        """The target backend's kind (``publish.TARGET_BACKENDS``)."""
+        return self.image.kind
+
+    @property
+    def reference(self) -> str:
+        """The target as shown: ``host/name`` or ``oci:<dir>``, any secret masked."""
+        return redact(self.image.target)
+
+    def tags_in(self, *, moving: bool) -> tuple[TagStep, ...]:
+        return tuple(t for t in self.tags if t.moving == moving)
+
+
+@dataclass(frozen=True)
+class ImagesPlan:
+    """Every configured image of one release, in the configured order."""
+
+    version: str
+    images: tuple[ImageSteps, ...]
+    wheel: Path | None = None  # the released wheel (the built-in template installs it)
+    dist: Path | None = None  # the released files (an image's SBOM reads the wheel there)
+    sbom: bool = False
+    checked: bool = False  # True once each tag's current digest comes from its target
+
+    def with_tags_now(self, now: Sequence[Sequence[TagStep]]) -> ImagesPlan:
+        """This plan with each image's tags as its target reported them (``now``, per image)."""
+        images = tuple(
+            dataclasses.replace(steps, tags=tuple(tags))
+            for steps, tags in zip(self.images, now, strict=True)
+        )
+        return dataclasses.replace(self, images=images, checked=True)
 
 
 def is_prerelease(version: str) -> bool:
@@ -250,9 +341,39 @@ def plan_image(project: Project, image: ImageConfig, facts: ReleaseFacts) -> Ima
     )
 
 
+def sbom_path(root: Path, name: str) -> Path:
+    """Where ``publish images --sbom`` writes the SBOM of the image ``name``."""
+    return root / SBOM_DIR / f"{name.replace('/', '_')}.cdx.json"
+
+
 def plan_all(project: Project, version: str) -> list[ImagePlan]:
     facts = release_facts(project, version)
     return [plan_image(project, image, facts) for image in project.config.publish.images]
+
+
+def images_plan(
+    project: Project,
+    version: str,
+    *,
+    wheel: Path | None = None,
+    dist: Path | None = None,
+    sbom: bool = False,
+) -> ImagesPlan:
+    """The plan of every configured image for ``version`` (nothing checked, built or sent)."""
+    plans = plan_all(project, version)
+    steps = []
+    for n, plan in enumerate(plans):
+        tags = (
+            *(TagStep(t, moving=False) for t in plan.tags.immutable),
+            *(TagStep(t, moving=True) for t in plan.tags.moving),
+        )
+        bases = dockerfile_bases(plan.dockerfile, plan.base_image)
+        mounts = mount_sources(
+            plan.registry, plan.name, bases, [(p.registry, p.name) for p in plans[:n]]
+        )
+        sbom_file = sbom_path(project.root, plan.name) if sbom else None
+        steps.append(ImageSteps(plan, tags, mounts, sbom_file))
+    return ImagesPlan(version, tuple(steps), wheel=wheel, dist=dist, sbom=sbom)
 
 
 def plan_images(project: Project) -> dict[str, Any]:
@@ -272,9 +393,12 @@ def plan_images(project: Project) -> dict[str, Any]:
             f"no release tag at HEAD: nothing would be pushed (tags below are for {shown})"
         )
         version = shown
-    for plan in plan_all(project, version):
+    for steps in images_plan(project, version).images:
+        plan = steps.image
         data["images"].append(plan.as_data())
-        summary.append(f"{plan.target} (from {plan.as_data()['dockerfile']}, {plan.base_image})")
+        summary.append(
+            f"{steps.reference} (from {plan.as_data()['dockerfile']}, {plan.base_image})"
+        )
         if len(plan.platforms) > 1:
             summary.append(
                 f"  1. image by digest: an OCI index of {', '.join(plan.platforms)} (each "
@@ -282,10 +406,9 @@ def plan_images(project: Project) -> dict[str, Any]:
             )
         else:
             summary.append("  1. image by digest")
-        order = [*plan.tags.immutable, *plan.tags.moving]
-        for n, tag in enumerate(order, start=2):
-            kind = "immutable" if tag in plan.tags.immutable else "moving"
-            summary.append(f"  {n}. {plan.reference(tag)} ({kind})")
+        for n, step in enumerate(steps.tags, start=2):
+            kind = "moving" if step.moving else "immutable"
+            summary.append(f"  {n}. {plan.reference(step.tag)} ({kind})")
         for template, reason in plan.tags.skipped:
             summary.append(f"  - {template}: skipped ({reason})")
     return data

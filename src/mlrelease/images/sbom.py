@@ -51,7 +51,7 @@ from mlrelease.images.layout import (
     push_by_digest,
     sha256_digest,
 )
-from mlrelease.images.plan import iso_time
+from mlrelease.images.plan import iso_time, sbom_path
 
 if TYPE_CHECKING:
     from mlrelease.images.layout import LayoutImage, Target
@@ -61,7 +61,6 @@ if TYPE_CHECKING:
 CDX_MEDIA_TYPE = "application/vnd.cyclonedx+json"
 EMPTY_MEDIA_TYPE = "application/vnd.oci.empty.v1+json"
 SPEC_VERSION = "1.5"
-SBOM_DIR = ".mlrelease/sbom"
 
 Pin = tuple[str, str]  # (name, version)
 
@@ -391,8 +390,10 @@ def attach_image_sbom(
     requirements: list[Path],
     dist: Path,
     sources: tuple[str, ...] = (),
+    output: Path | None = None,
 ) -> dict[str, Any]:
-    """Write the image's SBOM to ``.mlrelease/sbom/`` and attach it to the image's digest."""
+    """Write the image's SBOM to ``output`` (the plan's; by default ``.mlrelease/sbom/``) and attach
+    it to the image's digest."""
 
     wheel, pins, note = image_packages(project, plan, requirements, dist)
     if wheel is None:
@@ -402,7 +403,7 @@ def attach_image_sbom(
         }
     doc = image_sbom(plan, image.digest, wheel, pins, note)
     data = dumps(doc)
-    out = project.root / SBOM_DIR / f"{plan.name.replace('/', '_')}.cdx.json"
+    out = output or sbom_path(project.root, plan.name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     created = iso_time(plan.epoch)

@@ -193,7 +193,7 @@ def test_publish_pushes_by_digest_tags_runs_and_rerun_does_nothing(
     assert f"image {registry.host}/{repo}" in first.stdout
     assert f"digest  {digest} (pushed)" in first.stdout
     assert "tag     latest (pushed)" in first.stdout
-    assert " MB (compressed layers + config)" in first.stdout
+    assert "iB (compressed layers + config)" in first.stdout
 
     # The pushed image runs, as a non-root user, with the released version of the package.
     out = rs.run_in_image(

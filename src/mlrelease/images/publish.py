@@ -158,12 +158,6 @@ def preflight(project: Project, *, dist: Path | None) -> CheckedImages:
     return plan_and_check(project, dist=dist)
 
 
-def human_size(size: int | None) -> str:
-    if size is None:
-        return "?"
-    return f"{size / 1e6:.1f} MB"
-
-
 def summary_lines(outcomes: list[ImageOutcome], *, dry_run: bool) -> list[str]:
     lines: list[str] = []
     for o in outcomes:
@@ -172,7 +166,7 @@ def summary_lines(outcomes: list[ImageOutcome], *, dry_run: bool) -> list[str]:
             lines.append(f"  digest  {o.digest} ({o.digest_state})")
             for platform, digest in o.platforms.items():
                 lines.append(f"  platform {platform} {digest}")
-            lines.append(f"  size    {human_size(o.size)} (compressed layers + config)")
+            lines.append(f"  size    {console.human_size(o.size)} (compressed layers + config)")
         for tag, state in o.tags.items():
             lines.append(f"  tag     {tag} ({state})")
         for template, reason in o.plan.tags.skipped:
@@ -215,7 +209,7 @@ def report(outcomes: list[ImageOutcome], *, as_json: bool, dry_run: bool) -> Non
         console.out(line)
     rows = [
         f"| `{o.plan.target}` | `{o.digest}` | {', '.join(f'`{t}`' for t in o.tags)} | "
-        f"{human_size(o.size)} |"
+        f"{console.human_size(o.size)} |"
         for o in outcomes
     ]
     console.step_summary(

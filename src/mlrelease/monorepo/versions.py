@@ -24,10 +24,10 @@ from mlrelease.monorepo.members import Member, Workspace, normalize
 from mlrelease.project import Project
 from mlrelease.versioning.versions import (
     Commit,
+    commit_units,
     format_tag,
     last_release,
     normalize_version,
-    parse_commit,
     parse_version,
 )
 
@@ -89,7 +89,7 @@ def member_commits(root: Path, member: Member, since_tag: str | None) -> list[Co
     for record in out.split(_END):
         if _SEP in record:
             sha, _, message = record.strip().partition(_SEP)
-            commits.append(parse_commit(sha, message))
+            commits += commit_units(sha, message)
     return commits
 
 

@@ -22,18 +22,12 @@ from packaging.version import InvalidVersion, Version
 from mlrelease._util.git import git
 from mlrelease.errors import MlreleaseError, ReleaseError
 from mlrelease.project import Project
-from mlrelease.versioning import semrel
+from mlrelease.versioning import grammar, semrel
 
-# Commit types that make a release, as PSR's conventional parser counts them.
-BUMP_TYPES = {"feat": "minor", "fix": "patch", "perf": "patch"}
-# Every type PSR's conventional parser accepts (the changelog lists them; only BUMP_TYPES release).
-CONVENTIONAL_TYPES = (
-    "feat", "fix", "perf", "build", "chore", "ci", "docs", "style", "refactor", "test", "revert",
-)  # fmt: skip
-_HEADER_RE = re.compile(
-    r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()]*)\))?(?P<bang>!)?: (?P<subject>.+)$"
-)
-_BREAKING_RE = re.compile(r"^BREAKING[ -]CHANGE: ", re.MULTILINE)
+# Commit types that make a release, and every type PSR's conventional parser accepts (the
+# changelog lists them; only BUMP_TYPES release): the grammar is PSR's (versioning/grammar.py).
+BUMP_TYPES = dict(grammar.BUMPS)
+CONVENTIONAL_TYPES = grammar.TYPES
 _SEP = "\x1f"
 _END = "\x1e"
 
@@ -178,9 +172,7 @@ class Commit:
 
     @property
     def bump(self) -> str | None:
-        if self.breaking:
-            return "major"
-        return BUMP_TYPES.get(self.type)
+        return grammar.Parsed(self.type, self.scope, self.subject, self.breaking).bump
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -192,17 +184,27 @@ class Commit:
         }
 
 
+def commit_units(sha: str, message: str) -> list[Commit]:
+    """The conventional commits in one git commit, as PSR counts them: one, or each commit a
+    squash merge holds; a message that is not conventional is one commit of type "other"."""
+    header = message.strip().partition("\n")[0].strip()
+    units = []
+    for parsed in grammar.parse(message):
+        if parsed is None:
+            units.append(Commit(sha, "other", None, header, False))
+        else:
+            units.append(Commit(sha, parsed.type, parsed.scope, parsed.subject, parsed.breaking))
+    return units
+
+
 def parse_commit(sha: str, message: str) -> Commit:
-    header, _, body = message.strip().partition("\n")
-    m = _HEADER_RE.match(header.strip())
-    if not m:
-        return Commit(sha, "other", None, header.strip(), False)
-    breaking = bool(m.group("bang")) or bool(_BREAKING_RE.search(body))
-    return Commit(sha, m.group("type").lower(), m.group("scope"), m.group("subject"), breaking)
+    """The commit ``message`` begins with (its header; see :func:`commit_units` for the rest)."""
+    return commit_units(sha, message)[0]
 
 
 def commits_since(root: Path, tag: str | None) -> list[Commit]:
-    """Commits on HEAD after ``tag`` (all of them when None), oldest first, merges skipped."""
+    """Commits on HEAD after ``tag`` (all of them when None), oldest first, merges skipped (PSR
+    skips them too), a squash merge counted as the commits it holds."""
     rev = f"{tag}..HEAD" if tag else "HEAD"
     out = git(
         root, "log", "--no-merges", "--reverse", f"--format=%H{_SEP}%B{_END}", rev, check=False
@@ -212,7 +214,7 @@ def commits_since(root: Path, tag: str | None) -> list[Commit]:
         if _SEP not in record:
             continue
         sha, _, message = record.strip().partition(_SEP)
-        commits.append(parse_commit(sha, message))
+        commits += commit_units(sha, message)
     return commits
 
 

@@ -357,7 +357,7 @@ def compute_next_version(
     base, full = (latest[0] if latest else None), (latest_full[0] if latest_full else None)
     if calver:
         computed = rules.calver_next(
-            base, full, level, _head_year(root), prerelease=want_pre, token=token
+            base, full, level, head_year(root), prerelease=want_pre, token=token
         )
         notes.append(rules.CALVER_NOTE)
     else:
@@ -394,7 +394,9 @@ def compute_next_version(
     )
 
 
-def _head_year(root: Path) -> int:
+def head_year(root: Path) -> int:
+    """The year (UTC) of HEAD's commit: calendar versions count from it, so every command that
+    computes the next version of one commit agrees, whatever day it runs."""
     stamp = git(root, "log", "-1", "--format=%ct", "HEAD", check=False)
     when = (
         _dt.datetime.fromtimestamp(int(stamp), _dt.timezone.utc)

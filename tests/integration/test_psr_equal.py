@@ -114,6 +114,10 @@ HISTORIES: dict[str, tuple[list[Step], bool]] = {
         [Tag("v1.2.0"), Branch("beta/1.3"), "feat: s", Tag("v1.3.0-rc.1"), "fix: a"],
         False,
     ),
+    "a v0.0.0 tag counts nothing as released": (
+        ["perf: vectorise", Tag("v0.0.0"), Branch("beta/next"), "style: black"],
+        False,
+    ),
     "0.x prerelease": ([Tag("v0.3.0"), Branch("rc/0.4"), "feat!: streaming"], False),
 }
 

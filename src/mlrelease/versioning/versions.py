@@ -352,7 +352,9 @@ def compute_next_version(
     token = token or semrel.default_token(project)
     history = release_tags(root, cfg.tag_format, merged="HEAD")
     calver, latest, latest_full = rules.starting_points(history, prerelease=want_pre, token=token)
-    commits = commits_since(root, latest[1] if latest else None)
+    # PSR counts every commit when the release it starts from is 0.0.0 (its "no release" default).
+    since = latest[1] if latest and latest[0] != rules.ZERO else None
+    commits = commits_since(root, since)
     level = max((c.bump or "none" for c in commits), key=rules.level_index, default="none")
     base, full = (latest[0] if latest else None), (latest_full[0] if latest_full else None)
     if calver:

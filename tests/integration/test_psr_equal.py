@@ -9,6 +9,7 @@ commits, squash merges, reverts, prerelease branches and a prerelease merged int
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,7 +17,12 @@ import pytest
 
 from mlrelease.project import load_project
 from mlrelease.versioning import semrel
-from mlrelease.versioning.versions import compute_next_version, normalize_version, release_tags
+from mlrelease.versioning.versions import (
+    compute_next_version,
+    format_tag,
+    normalize_version,
+    release_tags,
+)
 from tests.integration.gitrepo import Branch, Repo, Step, Tag, git, pyproject
 from tests.unit.versioning.commit_corpus import MESSAGES
 
@@ -157,3 +163,32 @@ def test_psr_cli_with_the_derived_settings_agrees(tmp_path: Path) -> None:
     project = load_project(repo.path)
     cli = semrel.next_version(project, branch="rc/0.4", prerelease=True, token="rc")
     assert ours(repo) == _as_ours(repo, cli) == "1.0.0rc1"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_histories_release_as_psr_releases_them(tmp_path: Path, seed: int) -> None:
+    """A seeded walk: commits from the corpus, releases tagged at mlrelease's answer, prerelease
+    branches and merges back into main; after every step both compute, on main both ways."""
+    rng = random.Random(seed)
+    major_on_zero = rng.random() < 0.3
+    start: list[Step] = [rng.choice(MESSAGES), Tag(f"v{rng.randint(0, 1)}.{rng.randint(0, 2)}.0")]
+    repo = make_repo(tmp_path, start, major_on_zero=major_on_zero)
+    walk: list[str] = []
+    for _ in range(5):
+        branch = repo.git("branch", "--show-current")
+        step = rng.choice(["commit", "commit", "release", "branch", "merge"])
+        if step == "commit":
+            repo.commit(rng.choice(MESSAGES))
+        elif step == "release" and (version := ours(repo)) != "nothing":
+            repo.git("tag", format_tag("v{version}", version))
+        elif step == "branch" and branch == "main":
+            repo.git("checkout", "-q", "-B", rng.choice(["rc/next", "beta/next"]))
+        elif step == "merge" and branch != "main":
+            repo.git("checkout", "-q", "main")
+            repo.git("merge", "--no-ff", "-q", "-X", "theirs", "-m", "Merge", branch)
+        walk.append(step)
+        on_main = repo.git("branch", "--show-current") == "main"
+        for pre in (False, True) if on_main else (False,):
+            assert ours(repo, prerelease=pre) == psr(
+                repo, prerelease=pre, major_on_zero=major_on_zero
+            ), (walk, pre)

@@ -139,8 +139,8 @@ def stage_tool_findings(project: Project) -> list[Finding]:
         findings.append(
             Finding(
                 "error",
-                "python-semantic-release is not installed: mlrelease version and release "
-                "cannot run",
+                "python-semantic-release is not installed (a dependency of mlrelease): this "
+                "install is incomplete",
                 reinstall,
             )
         )

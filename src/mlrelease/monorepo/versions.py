@@ -18,16 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.version import Version
+
 from mlrelease._util.console import counted
 from mlrelease._util.git import git
 from mlrelease.monorepo.members import Member, Workspace, normalize
 from mlrelease.project import Project
+from mlrelease.versioning import rules
 from mlrelease.versioning.versions import (
     Commit,
+    commit_units,
     format_tag,
+    head_year,
+    is_calver,
     last_release,
     normalize_version,
-    parse_commit,
     parse_version,
 )
 
@@ -89,7 +94,7 @@ def member_commits(root: Path, member: Member, since_tag: str | None) -> list[Co
     for record in out.split(_END):
         if _SEP in record:
             sha, _, message = record.strip().partition(_SEP)
-            commits.append(parse_commit(sha, message))
+            commits += commit_units(sha, message)
     return commits
 
 
@@ -105,7 +110,13 @@ def commit_bump(commits: list[Commit], current: str | None, major_on_zero: bool)
     return best
 
 
-def bumped(version: str, bump: str) -> str:
+def bumped(version: str, bump: str, year: int | None = None) -> str:
+    """``version`` raised by ``bump``; a calendar version follows the calendar rule instead (the
+    year of HEAD's commit, ``year``), never SemVer."""
+    if year is not None and is_calver(version):
+        v = Version(version)
+        final = rules.calver_next(v, v, bump, year, prerelease=False, token="rc")  # noqa: S106
+        return str(final)
     v = parse_version(version)
     major, minor, patch = [*v.release, 0, 0, 0][:3]
     if bump == "major":
@@ -139,7 +150,8 @@ def plan_versions(workspace: Workspace, projects: list[Project]) -> list[MemberV
                 base = project.static_version or "0.1.0"
                 mv.next_version, mv.bump = normalize_version(base), "initial"
             else:
-                mv.next_version, mv.bump = bumped(mv.current_version, bump), bump
+                year = head_year(workspace.root)
+                mv.next_version, mv.bump = bumped(mv.current_version, bump, year), bump
             mv.tag = format_tag(cfg.tag_format, mv.next_version)
         plans[member.key] = mv
     return list(plans.values())

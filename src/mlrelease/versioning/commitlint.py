@@ -1,11 +1,10 @@
 """``mlrelease lint-commits``: is a PR title, or each commit of a range, a conventional commit that
 the version computation counts?
 
-The headers go through :func:`mlrelease.versioning.versions.parse_commit`, the parser that explains the next
-version, checked against the types python-semantic-release's conventional parser accepts
-(:data:`~mlrelease.versioning.versions.CONVENTIONAL_TYPES`, lowercase and exact, as PSR matches them). A
-header that fails would not release and would not appear in the changelog; the message says which
-one and why (not conventional at all, an unknown type with the nearest known one, a missing space).
+The headers go through :mod:`mlrelease.versioning.grammar`, python-semantic-release's grammar, the
+one the next version is computed with (types lowercase and exact, as PSR matches them). A header
+that fails would not release and would not appear in the changelog; the message says which one and
+why (not conventional at all, an unknown type with the nearest known one, a missing space).
 """
 
 from __future__ import annotations
@@ -20,7 +19,8 @@ from mlrelease._util.console import counted
 from mlrelease._util.git import Repo
 from mlrelease.errors import EnvironmentProblem
 from mlrelease.project import load_project
-from mlrelease.versioning.versions import CONVENTIONAL_TYPES, last_release, parse_commit
+from mlrelease.versioning import grammar
+from mlrelease.versioning.versions import CONVENTIONAL_TYPES, commit_units, last_release
 
 FORM = "<type>[(scope)][!]: <subject>"
 # Words people write for a type, and the conventional type they mean.
@@ -89,44 +89,46 @@ def suggest(word: str) -> str | None:
 
 
 def check_header(where: str, message: str) -> Checked:
-    """Check one commit message (or PR title): only its first line is the header."""
+    """Check one commit message (or PR title): its first line is the header; the rest can make
+    the change breaking (a ``BREAKING CHANGE:`` footer) or hold squashed commits."""
     header = message.strip().partition("\n")[0].strip()
-    commit = parse_commit("", message)
     consequence = "so it would not release and would not appear in the changelog"
-    types = ", ".join(CONVENTIONAL_TYPES)
     if not header:
         return Checked(where, header, None, None, f"empty header, {consequence}")
-    if commit.type == "other":
-        m = _WORD.match(header)
-        guess = suggest(m.group(1)) if m else None
-        if _NO_SPACE.match(header):
-            why = f"a space must follow the colon ({FORM})"
-        else:
-            why = f"not a conventional commit header ({FORM}; types: {types})"
-        hint = f' (did you mean "{guess}: ..."?)' if guess and not _NO_SPACE.match(header) else ""
-        return Checked(where, header, None, None, f"{why}{hint}, {consequence}")
-    word = re.match(r"[A-Za-z]+", header)
-    written = word.group(0) if word else commit.type
-    if commit.type not in CONVENTIONAL_TYPES:
-        guess = suggest(written)
-        hint = f' (did you mean "{guess}"?)' if guess else ""
-        return Checked(
-            where,
-            header,
-            None,
-            None,
-            f'"{written}" is not a conventional type{hint}; types: {types}; {consequence}',
+    if grammar.parse(header)[0] is None:
+        return Checked(where, header, None, None, f"{_why_not(header)}, {consequence}")
+    units = commit_units("", message)
+    bumps = [c.bump for c in units if c.bump]
+    bump = max(bumps, key=("patch", "minor", "major").index) if bumps else None
+    return Checked(where, header, units[0].type, bump)
+
+
+def _why_not(header: str) -> str:
+    """Why ``header`` is not a conventional header, with the likely fix."""
+    types = ", ".join(CONVENTIONAL_TYPES)
+    m = _WORD.match(header)
+    written = m.group(1) if m else ""
+    if _NO_SPACE.match(header):
+        return f"a space must follow the colon ({FORM})"
+    if re.match(r"^[A-Za-z]+\(\)", header):
+        return f"the scope is empty: write {written}(scope): or {written}: ({FORM})"
+    if not re.match(r"^[A-Za-z]+(?:\([^\n]+\))?!?:\s", header):
+        guess = suggest(written) if written else None
+        hint = f' (did you mean "{guess}: ..."?)' if guess else ""
+        return f"not a conventional commit header ({FORM}; types: {types}){hint}"
+    if written.lower() in CONVENTIONAL_TYPES:
+        return (
+            f'write the type in lowercase ("{written.lower()}", not "{written}"): the release '
+            "tooling matches types exactly"
         )
-    if written != commit.type:
-        return Checked(
-            where,
-            header,
-            None,
-            None,
-            f'write the type in lowercase ("{commit.type}", not "{written}"): the release '
-            f"tooling matches types exactly, {consequence}",
+    if written.lower() == "revert":
+        return (
+            '"revert" is not a type python-semantic-release counts: title the revert with the '
+            'type of the change it makes (e.g. "fix: revert the parquet reader")'
         )
-    return Checked(where, header, commit.type, commit.bump)
+    guess = suggest(written)
+    hint = f' (did you mean "{guess}"?)' if guess else ""
+    return f'"{written}" is not a conventional type{hint}; types: {types}'
 
 
 def commits_in(root: Path, rev: str) -> list[tuple[str, str]]:

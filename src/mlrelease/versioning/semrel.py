@@ -1,13 +1,14 @@
-"""python-semantic-release as the engine that decides the next version.
+"""python-semantic-release: the reference for mlrelease's commit grammar and version rule.
 
-Users configure only ``[tool.mlrelease.version]``; the PSR configuration is derived here, written
-to a temporary JSON file and passed with ``semantic-release -c FILE``. It is never written into the
-user's pyproject. A ``[tool.semantic_release]`` table in the user's pyproject is refused, naming
-the keys to move, because two sources of truth for one version are a release waiting to go wrong.
+mlrelease computes the next version in-process (:mod:`mlrelease.versioning.grammar`,
+:mod:`mlrelease.versioning.rules`): starting PSR costs about two seconds, most of ``mlrelease
+plan``. The tests hold the two equal by running PSR (:func:`next_version`) with the settings
+derived here from ``[tool.mlrelease.version]`` (:func:`psr_config`, written to a temporary JSON file
+and passed with ``semantic-release -c FILE``, never into the user's pyproject).
 
-PSR only *computes* (``version --print``). Stamping, the changelog, the commit, the tag and the
-atomic push are done by :mod:`mlrelease.versioning.release`, so each refusal and each step is mlrelease's
-own, with messages that name the fix, and files carry the PEP 440 spelling of the version.
+A ``[tool.semantic_release]`` table in the user's pyproject is refused, naming the keys to move,
+because two sources of truth for one version are a release waiting to go wrong. Stamping, the
+changelog, the commit, the tag and the atomic push are done by :mod:`mlrelease.versioning.release`.
 """
 
 from __future__ import annotations
@@ -138,8 +139,9 @@ def available() -> bool:
 
 
 def next_version(project: Project, *, branch: str, prerelease: bool, token: str) -> str:
-    """The version PSR computes for HEAD (SemVer spelling). When nothing is releasable PSR prints
-    the last released version; the caller compares with the tags."""
+    """The version PSR computes for HEAD (SemVer spelling), the reference the tests compare
+    :func:`~mlrelease.versioning.versions.compute_next_version` with. When nothing is releasable
+    PSR prints the last released version."""
     config = psr_config(project, branch=branch, prerelease=prerelease, token=token)
     with tempfile.TemporaryDirectory(prefix="mlrelease-psr-") as tmp:
         path = Path(tmp) / "semantic-release.json"

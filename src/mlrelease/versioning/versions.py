@@ -1,8 +1,10 @@
 """Versions and release tags: what was released, what comes next and why.
 
-python-semantic-release (PSR) decides the next version (:mod:`mlrelease.versioning.semrel`); this module reads
-the repository (tags, branch, commits since the last release), explains the decision by grouping
+This module reads the repository (tags, branch, commits since the last release), computes the next
+version in-process with python-semantic-release's grammar and rule (:mod:`~mlrelease.versioning.grammar`,
+:mod:`~mlrelease.versioning.rules`; held equal to PSR by tests that run it), explains it by grouping
 the commits by conventional-commit type, and is what the publishers ask "which release is HEAD?".
+Calendar-version tags (``2025.1.0``) follow a calendar rule instead (:func:`is_calver_tag`).
 
 SemVer and PEP 440 spellings of one version compare equal everywhere: tags keep PSR's SemVer form
 (``v1.3.0-rc.1``), files and wheels carry the PEP 440 form (``1.3.0rc1``); both go through
@@ -11,6 +13,7 @@ SemVer and PEP 440 spellings of one version compare equal everywhere: tags keep 
 
 from __future__ import annotations
 
+import datetime as _dt
 import fnmatch
 import re
 from dataclasses import dataclass, field
@@ -22,18 +25,12 @@ from packaging.version import InvalidVersion, Version
 from mlrelease._util.git import git
 from mlrelease.errors import MlreleaseError, ReleaseError
 from mlrelease.project import Project
-from mlrelease.versioning import semrel
+from mlrelease.versioning import grammar, rules, semrel
 
-# Commit types that make a release, as PSR's conventional parser counts them.
-BUMP_TYPES = {"feat": "minor", "fix": "patch", "perf": "patch"}
-# Every type PSR's conventional parser accepts (the changelog lists them; only BUMP_TYPES release).
-CONVENTIONAL_TYPES = (
-    "feat", "fix", "perf", "build", "chore", "ci", "docs", "style", "refactor", "test", "revert",
-)  # fmt: skip
-_HEADER_RE = re.compile(
-    r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^()]*)\))?(?P<bang>!)?: (?P<subject>.+)$"
-)
-_BREAKING_RE = re.compile(r"^BREAKING[ -]CHANGE: ", re.MULTILINE)
+# Commit types that make a release, and every type PSR's conventional parser accepts (the
+# changelog lists them; only BUMP_TYPES release): the grammar is PSR's (versioning/grammar.py).
+BUMP_TYPES = dict(grammar.BUMPS)
+CONVENTIONAL_TYPES = grammar.TYPES
 _SEP = "\x1f"
 _END = "\x1e"
 
@@ -107,6 +104,18 @@ def version_of_tag(tag_format: str, tag: str) -> str | None:
     return str(v)
 
 
+def is_calver(version: str) -> bool:
+    """Whether ``version`` is a calendar version (``2025.1.0``, ``2025.03.1``): not bumped as
+    SemVer. See :mod:`mlrelease.versioning.rules`."""
+    return rules.is_calver(version)
+
+
+def is_calver_tag(tag_format: str, tag: str) -> bool:
+    """Whether ``tag`` is a release tag of ``tag_format`` that names a calendar version."""
+    m = tag_pattern(tag_format).match(tag)
+    return m is not None and rules.is_calver(m.group("version"))
+
+
 def release_tags(root: Path, tag_format: str, *, merged: str | None = None) -> dict[str, str]:
     """Release tags -> normalized version (only tags reachable from ``merged`` when given)."""
     args = ["tag", "--list"] + (["--merged", merged] if merged else [])
@@ -178,9 +187,7 @@ class Commit:
 
     @property
     def bump(self) -> str | None:
-        if self.breaking:
-            return "major"
-        return BUMP_TYPES.get(self.type)
+        return grammar.Parsed(self.type, self.scope, self.subject, self.breaking).bump
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -192,17 +199,27 @@ class Commit:
         }
 
 
+def commit_units(sha: str, message: str) -> list[Commit]:
+    """The conventional commits in one git commit, as PSR counts them: one, or each commit a
+    squash merge holds; a message that is not conventional is one commit of type "other"."""
+    header = message.strip().partition("\n")[0].strip()
+    units = []
+    for parsed in grammar.parse(message):
+        if parsed is None:
+            units.append(Commit(sha, "other", None, header, False))
+        else:
+            units.append(Commit(sha, parsed.type, parsed.scope, parsed.subject, parsed.breaking))
+    return units
+
+
 def parse_commit(sha: str, message: str) -> Commit:
-    header, _, body = message.strip().partition("\n")
-    m = _HEADER_RE.match(header.strip())
-    if not m:
-        return Commit(sha, "other", None, header.strip(), False)
-    breaking = bool(m.group("bang")) or bool(_BREAKING_RE.search(body))
-    return Commit(sha, m.group("type").lower(), m.group("scope"), m.group("subject"), breaking)
+    """The commit ``message`` begins with (its header; see :func:`commit_units` for the rest)."""
+    return commit_units(sha, message)[0]
 
 
 def commits_since(root: Path, tag: str | None) -> list[Commit]:
-    """Commits on HEAD after ``tag`` (all of them when None), oldest first, merges skipped."""
+    """Commits on HEAD after ``tag`` (all of them when None), oldest first, merges skipped (PSR
+    skips them too), a squash merge counted as the commits it holds."""
     rev = f"{tag}..HEAD" if tag else "HEAD"
     out = git(
         root, "log", "--no-merges", "--reverse", f"--format=%H{_SEP}%B{_END}", rev, check=False
@@ -212,7 +229,7 @@ def commits_since(root: Path, tag: str | None) -> list[Commit]:
         if _SEP not in record:
             continue
         sha, _, message = record.strip().partition(_SEP)
-        commits.append(parse_commit(sha, message))
+        commits += commit_units(sha, message)
     return commits
 
 
@@ -233,7 +250,7 @@ def group_commits(commits: list[Commit]) -> dict[str, list[Commit]]:
 
 @dataclass
 class NextVersion:
-    """What PSR decided, with the facts that explain it."""
+    """The next version, with the facts that explain it."""
 
     branch: str | None
     branch_kind: str
@@ -245,6 +262,7 @@ class NextVersion:
     prerelease: bool
     commits: list[Commit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    scheme: str = "semver"  # or "calver": calendar-version tags (2025.1.0)
 
     @property
     def releasable(self) -> bool:
@@ -264,6 +282,7 @@ class NextVersion:
             "branch-kind": self.branch_kind,
             "commits": {k: [c.as_data() for c in v] for k, v in groups.items()},
             "notes": list(self.notes),
+            "scheme": self.scheme,
         }
 
     def summary(self) -> list[str]:
@@ -304,8 +323,10 @@ def bump_between(current: str | None, nxt: str) -> str:
 def compute_next_version(
     project: Project, *, prerelease: bool = False, any_branch: bool = False
 ) -> NextVersion:
-    """Ask PSR for the next version. ``any_branch`` computes on a non-release branch as if it were
-    one (``mlrelease version`` on a feature branch); releases never pass it."""
+    """The next version of HEAD, computed in-process by python-semantic-release's rule and grammar
+    (or the calendar rule; :mod:`mlrelease.versioning.rules`). ``any_branch`` computes on a
+    non-release branch as if it were one (``mlrelease version`` on a feature branch); releases
+    never pass it."""
 
     root = project.root
     cfg = project.config.version
@@ -327,43 +348,64 @@ def compute_next_version(
             "would get; `mlrelease release` refuses here"
         )
     refuse_shallow(root)
-    last = last_release(root, cfg.tag_format)
-    commits = commits_since(root, last[0] if last else None)
     want_pre = prerelease or kind == "prerelease"
-    psr_version = semrel.next_version(
-        project, branch=branch, prerelease=want_pre, token=token or semrel.default_token(project)
-    )
-    nxt: str | None = normalize_version(psr_version)
-    if nxt is not None and "+" in nxt:
-        raise ReleaseError(
-            f"the computed version {nxt} is a local version; feeds reject local versions",
-            hint="remove build metadata from the configuration",
+    token = token or semrel.default_token(project)
+    history = release_tags(root, cfg.tag_format, merged="HEAD")
+    calver, latest, latest_full = rules.starting_points(history, prerelease=want_pre, token=token)
+    # PSR counts every commit when the release it starts from is 0.0.0 (its "no release" default).
+    since = latest[1] if latest and latest[0] != rules.ZERO else None
+    commits = commits_since(root, since)
+    level = max((c.bump or "none" for c in commits), key=rules.level_index, default="none")
+    base, full = (latest[0] if latest else None), (latest_full[0] if latest_full else None)
+    if calver:
+        computed = rules.calver_next(
+            base, full, level, head_year(root), prerelease=want_pre, token=token
         )
-    if nxt is not None and _nothing_new(root, cfg.tag_format, nxt, last, commits):
+        notes.append(rules.CALVER_NOTE)
+    else:
+        computed = rules.semver_next(
+            base, full, level, prerelease=want_pre, token=token, major_on_zero=cfg.major_on_zero
+        )
+    tagged = release_tags(root, cfg.tag_format)
+    computed, note = rules.declared_ahead(
+        project.static_version,
+        rules.declared_in(project.version_source),
+        history,
+        set(tagged.values()),
+        computed,
+        prerelease=want_pre,
+        token=token,
+    )
+    notes += [note] if note else []
+    nxt = str(computed) if computed is not None else None
+    if nxt is not None and any(versions_equal(nxt, v) for v in tagged.values()):
         nxt = None
+    current = (latest[1], str(latest[0])) if latest else None
     return NextVersion(
         branch=branch,
         branch_kind=kind,
-        current_tag=last[0] if last else None,
-        current_version=last[1] if last else None,
+        current_tag=current[0] if current else None,
+        current_version=current[1] if current else None,
         next_version=nxt,
         tag=format_tag(cfg.tag_format, nxt) if nxt else None,
-        bump=bump_between(last[1] if last else None, nxt) if nxt else "none",
+        bump=bump_between(current[1] if current else None, nxt) if nxt else "none",
         prerelease=want_pre,
         commits=commits,
         notes=notes,
+        scheme="calver" if calver else "semver",
     )
 
 
-def _nothing_new(
-    root: Path, tag_format: str, nxt: str, last: tuple[str, str] | None, commits: list[Commit]
-) -> bool:
-    """PSR prints the last version when nothing is releasable; an existing tag means the same."""
-    if last is not None and versions_equal(nxt, last[1]):
-        return True
-    if any(versions_equal(nxt, v) for v in release_tags(root, tag_format).values()):
-        return True
-    return last is None and not any(c.bump for c in commits)
+def head_year(root: Path) -> int:
+    """The year (UTC) of HEAD's commit: calendar versions count from it, so every command that
+    computes the next version of one commit agrees, whatever day it runs."""
+    stamp = git(root, "log", "-1", "--format=%ct", "HEAD", check=False)
+    when = (
+        _dt.datetime.fromtimestamp(int(stamp), _dt.timezone.utc)
+        if stamp.isdigit()
+        else _dt.datetime.now(_dt.timezone.utc)
+    )
+    return when.year
 
 
 def refuse_shallow(root: Path) -> None:

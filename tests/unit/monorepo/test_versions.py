@@ -37,6 +37,12 @@ def test_bumped() -> None:
     assert bumped("1.2.3", "major") == "2.0.0"
 
 
+def test_a_calendar_version_is_bumped_by_the_calendar() -> None:
+    assert bumped("2025.1.3", "major", 2025) == "2025.2.0"
+    assert bumped("2025.1.3", "patch", 2025) == "2025.1.4"
+    assert bumped("2025.1.3", "patch", 2026) == "2026.1.0"
+
+
 def test_a_raised_requirement_keeps_extras_and_markers() -> None:
     assert raised_requirement("fs-features", "0.2.0") == "fs-features>=0.2.0"
     assert raised_requirement("fs_features[io]>=0.1,<1", "0.2.0") == "fs_features[io]>=0.2.0"

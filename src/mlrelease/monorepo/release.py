@@ -1,6 +1,6 @@
 """``mlrelease release`` at a monorepo root: every member with releasable changes, in dependency
 order, in one commit with one tag per member, pushed atomically (the branch and every tag in one
-``git push --atomic``). The refusals are the single package's (:mod:`mlrelease.versioning.release`):
+``git push --atomic``). The refusals are the single package's (:mod:`mlrelease.versioning.refusals`):
 a shallow clone, a detached HEAD, a branch that does not release, a dirty tree, an upstream that
 moved, a HEAD that is not the commit CI tested. A failed commit or push undoes every local change.
 """
@@ -19,13 +19,13 @@ from mlrelease.monorepo.members import Workspace
 from mlrelease.monorepo.versions import MemberVersion, plan_versions, raise_requirements
 from mlrelease.project import Project
 from mlrelease.versioning.changelog import update_changelog
-from mlrelease.versioning.release import (
+from mlrelease.versioning.refusals import (
     check_expected_commit,
     check_repository,
     check_untracked_outputs,
     check_upstream,
-    identity_env,
 )
+from mlrelease.versioning.release_steps import identity_env
 from mlrelease.versioning.stamping import stamp, stamp_targets
 from mlrelease.versioning.versions import branch_kind
 

@@ -177,6 +177,10 @@ def test_the_release_runs_exactly_the_steps_the_dry_run_described(
         assert repo.remote_tag_commit(tag) == ""
         assert repo.remote_git("rev-parse", "refs/heads/main") == before
 
+    # Nothing left to release: no plan, so no steps.
+    noop = json.loads(_mlrelease(repo, "release", "--allow-noop", "--json", *flags))
+    assert (noop["release"], noop["steps"], noop["step-details"]) == (False, [], [])
+
 
 def test_execute_performs_the_plan_steps_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -102,7 +102,8 @@ def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json
             "that may have nothing to release pass --allow-noop",
         )
     if as_json:
-        console.out(json.dumps({**nxt.as_data(), "steps": [], "pushed": False}, indent=2))
+        data = {**nxt.as_data(), "steps": [], "step-details": [], "pushed": False}
+        console.out(json.dumps(data, indent=2))
     else:
         console.out(f"nothing to release: no releasable commits {since} (--allow-noop)")
     # A release tag already at HEAD (a re-run after a failed publish) is still reported, so the

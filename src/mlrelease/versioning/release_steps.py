@@ -102,7 +102,7 @@ class _Step:
     remote: ClassVar[bool] = False
 
     def as_data(self) -> dict[str, Any]:
-        return _data(self)
+        return step_data(self)
 
     def describe(self) -> str:  # pragma: no cover - every step overrides it
         raise NotImplementedError
@@ -130,7 +130,7 @@ class CheckUpstream:
         )
 
     def as_data(self) -> dict[str, Any]:
-        return _data(self)
+        return step_data(self)
 
     def run(self, project: Project) -> None:
         check_upstream(project, self.branch, fetch=self.fetch)
@@ -267,6 +267,9 @@ class KeepLocal(_Step):
     def describe(self) -> str:
         return "do not push (--no-push)"
 
+    def run(self, state: object) -> None:  # a single package's release or a workspace's
+        return None
+
 
 def identity_env(root: Path) -> dict[str, str]:
     """A committer identity for CI machines that have none configured (said out loud)."""
@@ -283,7 +286,7 @@ def identity_env(root: Path) -> dict[str, str]:
     }
 
 
-def _data(step: DescribedStep) -> dict[str, Any]:
+def step_data(step: DescribedStep) -> dict[str, Any]:
     """``kind``, the step's fields (TOML-style names) and its one-line text."""
     values = {
         f.name.replace("_", "-"): getattr(step, f.name)

@@ -18,7 +18,7 @@ from mlrelease.stages.build import plan_build
 from mlrelease.stages.docs import plan_docs
 from mlrelease.stages.lint import plan_lint
 from mlrelease.stages.test import plan_tests
-from mlrelease.versioning.versions import plan_release
+from mlrelease.versioning.release import plan_release
 from mlrelease.wheels.publish import plan_wheels
 
 PLAN_VERSION = 1

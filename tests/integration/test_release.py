@@ -386,7 +386,7 @@ def test_the_rollback_restores_a_changelog_written_between_plan_and_release(
     rollback puts back the user's bytes (a `git reset --hard` deleted the file)."""
     from mlrelease.errors import ReleaseError
     from mlrelease.project import load_project
-    from mlrelease.versioning.release import ReleasePlan, execute, plan_steps
+    from mlrelease.versioning.release import ReleasePlan, execute, prepare_release
     from tests.integration.gitrepo import GIT_ENV
 
     for key, value in GIT_ENV.items():
@@ -395,7 +395,7 @@ def test_the_rollback_restores_a_changelog_written_between_plan_and_release(
     other = repo.clone(tmp_path / "other")
     other.commit("fix: concurrent")
     project = load_project(repo.path)
-    plan = plan_steps(project)
+    plan = prepare_release(project)
     assert isinstance(plan, ReleasePlan)
     other.git("push", "-q", "origin", "main")  # the upstream moves: the push will be rejected
     changelog = repo.path / "CHANGELOG.md"

@@ -222,10 +222,10 @@ def cmd_monorepo_release(args: argparse.Namespace) -> int:
             console.json({**plan.as_data(), "dry-run": True})
             return EXIT_OK
         console.out("dry run: nothing is changed; steps:")
-        for i, step in enumerate(plan.steps, 1):
+        for i, step in enumerate(plan.describe(), 1):
             console.out(f"  {i}. {step}")
         return EXIT_OK
-    data = execute(workspace, plan)
+    data = execute(workspace, plan).as_data()
     if args.json:
         console.json(data)
     else:

@@ -19,7 +19,7 @@ from mlrelease.versioning.versions import BUMP_TYPES
 
 if TYPE_CHECKING:
     from mlrelease.project import Project
-    from mlrelease.versioning.release import ReleasePlan
+    from mlrelease.versioning.release import ReleaseOutcome, ReleasePlan
 
 
 def _project(args: argparse.Namespace) -> Project:
@@ -102,7 +102,8 @@ def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json
             "that may have nothing to release pass --allow-noop",
         )
     if as_json:
-        console.out(json.dumps({**nxt.as_data(), "steps": [], "pushed": False}, indent=2))
+        data = {**nxt.as_data(), "steps": [], "step-details": [], "pushed": False}
+        console.out(json.dumps(data, indent=2))
     else:
         console.out(f"nothing to release: no releasable commits {since} (--allow-noop)")
     # A release tag already at HEAD (a re-run after a failed publish) is still reported, so the
@@ -123,7 +124,7 @@ def _nothing_to_release(project: Project, nxt: Any, *, allow_noop: bool, as_json
 
 
 def cmd_release(args: argparse.Namespace) -> int:
-    from mlrelease.versioning.release import ReleasePlan, execute, plan_steps
+    from mlrelease.versioning.release import ReleasePlan, execute, prepare_release
 
     if _monorepo(args):
         from mlrelease.cli.monorepo import cmd_monorepo_release
@@ -136,7 +137,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     done = _interrupted_release(project, args, expect_sha)
     if done is not None:
         return done
-    plan = plan_steps(
+    plan = prepare_release(
         project,
         as_version=args.as_version,
         prerelease=args.prerelease,
@@ -148,8 +149,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         return _nothing_to_release(project, plan, allow_noop=args.allow_noop, as_json=args.json)
     if args.dry_run:
         return _report_dry_run(plan, as_json=args.json)
-    data = execute(project, plan)
-    return _report_release({**data, "branch": plan.next.branch}, as_json=args.json)
+    return _report_release(execute(project, plan), as_json=args.json)
 
 
 def _report_dry_run(plan: ReleasePlan, *, as_json: bool) -> int:
@@ -162,7 +162,7 @@ def _report_dry_run(plan: ReleasePlan, *, as_json: bool) -> int:
         "nothing is changed"
     )
     console.out("steps:")
-    for i, step in enumerate(plan.steps, 1):
+    for i, step in enumerate(plan.describe(), 1):
         console.out(f"  {i}. {step}")
     for line in nxt.summary()[1:]:
         console.out(line)
@@ -187,13 +187,13 @@ def _interrupted_release(project: Project, args: argparse.Namespace, expect_sha:
     return EXIT_OK
 
 
-def _report_release(data: dict[str, Any], *, as_json: bool) -> int:
-    version, tag, commit = data["next-version"], data["tag"], data["commit"]
-    where = f"pushed to origin ({data['branch']})" if data["pushed"] else "local only (--no-push)"
+def _report_release(outcome: ReleaseOutcome, *, as_json: bool) -> int:
+    version, tag, commit = outcome.version, outcome.tag, outcome.commit
+    where = f"pushed to origin ({outcome.branch})" if outcome.pushed else "local only (--no-push)"
     if as_json:
-        console.out(json.dumps(data, indent=2))
+        console.out(json.dumps(outcome.as_data(), indent=2))
     else:
-        finished = " (finished an interrupted release)" if data.get("resumed") else ""
+        finished = " (finished an interrupted release)" if outcome.resumed else ""
         console.out(f"released {version}: tag {tag} on {commit[:8]}, {where}{finished}")
     console.step_summary(f"### Released {version}\n\nTag `{tag}` on `{commit[:8]}`, {where}.")
     _github_output(

@@ -1,7 +1,10 @@
 """``mlrelease release``: refuse unsafe states, then stamp, changelog, commit, tag and push.
 
-Plan, then run: :func:`plan_steps` checks the repository and returns the steps as data;
-``--dry-run`` prints them and stops. The push is atomic (``git push --atomic`` of the branch and the
+Plan, then run. :func:`prepare_release` checks the repository (:mod:`mlrelease.versioning.refusals`)
+and returns a :class:`ReleasePlan`: typed steps (:mod:`mlrelease.versioning.release_steps`) that
+each describe themselves and run themselves. ``mlrelease plan`` (:func:`plan_release`),
+``mlrelease release --dry-run`` and ``mlrelease release`` (:func:`execute`) read the same plan, so
+what the preview says is what runs. The push is atomic (``git push --atomic`` of the branch and the
 tag together) so the remote never holds a tag for a commit it does not have; if the push is
 rejected, the local release commit and tag are undone and the error says the upstream moved.
 
@@ -15,176 +18,150 @@ release to the commit that was tested: a branch tip that moved since is refused.
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
-from mlrelease._util.atomic_write import write_atomic
 from mlrelease._util.git import git
-from mlrelease._util.runner import echo, run
-from mlrelease.errors import MlreleaseError, ReleaseError, ToolError
+from mlrelease.errors import MlreleaseError, ReleaseError
 from mlrelease.project import Project
 from mlrelease.versioning import journal, rollback, semrel
-from mlrelease.versioning.changelog import render_section, updated_text
-from mlrelease.versioning.journal import FileChange, Journal, sha256
-from mlrelease.versioning.stamping import stamp_targets, stamped_text
+from mlrelease.versioning.journal import Journal
+from mlrelease.versioning.refusals import (
+    check_expected_commit,
+    check_repository,
+    check_untracked_outputs,
+)
+from mlrelease.versioning.release_steps import (
+    CheckUpstream,
+    CommitRelease,
+    DescribedStep,
+    KeepLocal,
+    PushRelease,
+    ReleaseRun,
+    ReleaseStep,
+    StampVersion,
+    TagIsTheVersion,
+    TagRelease,
+    WriteChangelog,
+    identity_env,
+)
+from mlrelease.versioning.stamping import stamp_targets
 from mlrelease.versioning.versions import (
     NextVersion,
     branch_kind,
     commits_since,
     compute_next_version,
-    current_branch,
     format_tag,
     last_release,
     normalize_version,
     parse_version,
-    raise_wrong_branch,
-    refuse_shallow,
     release_tags,
     semver_of,
 )
 
-BOT_NAME = "mlrelease"
-BOT_EMAIL = "mlrelease@users.noreply.github.com"
+RELEASE_PREFIX = "chore(release): "
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReleasePlan:
+    """A checked release: the version and the steps that make it, in the order they run."""
+
     next: NextVersion
-    stamps: list[tuple[str, str]]  # (relative path, what) to set to the new version
-    changelog: str
-    message: str
+    version: str
+    tag: str
+    branch: str
     push: bool
-    remote_ref: str
-    steps: list[str] = field(default_factory=list)
-    contents: dict[str, bytes] = field(default_factory=dict)  # path -> bytes after (execute)
+    checks: tuple[CheckUpstream, ...]  # run while planning (before the version is computed)
+    steps: tuple[ReleaseStep, ...]  # run by :func:`execute`, in this order
+
+    def __post_init__(self) -> None:
+        kinds = [step.remote for step in self.steps]
+        if kinds != sorted(kinds):  # the remote is changed only once the local release is made
+            raise ValueError("a step that changes the remote must come after the local steps")
+
+    @property
+    def message(self) -> str:
+        """The release commit's subject."""
+        return f"{RELEASE_PREFIX}{self.version}"
+
+    @property
+    def remote_ref(self) -> str:
+        return f"refs/heads/{self.branch}"
+
+    @property
+    def described(self) -> tuple[DescribedStep, ...]:
+        """The checks made while planning, then the steps that run."""
+        return (*self.checks, *self.steps)
+
+    def describe(self) -> list[str]:
+        """Every step as one line for people."""
+        return [step.describe() for step in self.described]
+
+    def steps_data(self) -> list[dict[str, Any]]:
+        """Every step as data (``kind``, parameters, ``text``) for ``--json``."""
+        return [step.as_data() for step in self.described]
 
     def as_data(self) -> dict[str, Any]:
-        return {**self.next.as_data(), "steps": list(self.steps), "pushed": False}
+        return {
+            **self.next.as_data(),
+            "steps": self.describe(),
+            "step-details": self.steps_data(),
+            "pushed": False,
+        }
 
 
-# --- refusals ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    """What a release did: the commit it made and whether origin has it."""
+
+    version: str
+    tag: str
+    branch: str
+    commit: str
+    pushed: bool
+    plan: ReleasePlan | None = None  # None: a rerun finished an interrupted release
+    performed: tuple[ReleaseStep, ...] = ()  # the steps that ran, in order
+
+    @property
+    def resumed(self) -> bool:
+        return self.plan is None
+
+    def as_data(self) -> dict[str, Any]:
+        if self.plan is None:
+            return {
+                "next-version": self.version,
+                "tag": self.tag,
+                "branch": self.branch,
+                "commit": self.commit,
+                "pushed": self.pushed,
+                "resumed": True,
+            }
+        data = self.plan.as_data()
+        data["pushed"] = self.pushed
+        data["commit"] = self.commit
+        return data
 
 
-def check_repository(project: Project) -> str:
-    """Refuse a state that cannot release safely; return the branch."""
-    root = project.root
-    if not git(root, "rev-parse", "--git-dir", check=False):
-        raise ReleaseError(
-            f"{root} is not a git repository",
-            hint="run mlrelease release in a clone of the project",
-        )
-    refuse_shallow(root)
-    branch = current_branch(root)
-    if branch is None:
-        raise ReleaseError(
-            "HEAD is detached: a release needs a branch to push the release commit to",
-            hint="check out the release branch (git checkout main); in GitHub Actions check out "
-            "the branch ref, not the commit SHA",
-        )
-    if branch_kind(project, branch)[0] == "other":
-        raise_wrong_branch(project, branch)
-    status = run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, quiet=True)
-    dirty = [line for line in status.stdout.splitlines() if line.strip()]
-    if dirty:
-        files = ", ".join(line[3:] for line in dirty[:5]) + (" ..." if len(dirty) > 5 else "")
-        raise ReleaseError(
-            f"the working tree has uncommitted changes ({files}); a release must be built from a "
-            "commit",
-            hint="commit or stash them (git stash), then rerun",
-        )
-    return branch
-
-
-def check_upstream(project: Project, branch: str, *, fetch: bool) -> None:
-    """Fetch the branch and tags; refuse when the upstream has commits HEAD lacks."""
-    root = project.root
-    if not git(root, "remote", "get-url", "origin", check=False):
-        raise ReleaseError(
-            "the repository has no remote named origin to push the release to",
-            hint="git remote add origin URL, or pass --no-push to release locally",
-        )
-    if not fetch:
-        return
-    try:
-        run(["git", "fetch", "--quiet", "--tags", "origin"], cwd=root)
-    except ToolError as exc:
-        raise ReleaseError(
-            f"could not fetch from origin: {exc.output.splitlines()[-1] if exc.output else exc}",
-            hint="check the remote and your access (git fetch origin), then rerun",
-        ) from None
-    upstream = f"refs/remotes/origin/{branch}"
-    if not git(root, "rev-parse", "--verify", "--quiet", upstream, check=False):
-        return  # the branch is new on the remote
-    if (
-        run(
-            ["git", "merge-base", "--is-ancestor", upstream, "HEAD"],
-            cwd=root,
-            check=False,
-            quiet=True,
-        ).returncode
-        != 0
-    ):
-        raise ReleaseError(
-            f"origin/{branch} has commits that this clone does not have: the upstream moved",
-            hint=f"git pull --rebase origin {branch}, then rerun mlrelease release",
-        )
-
-
-def check_expected_commit(project: Project, expect_sha: str) -> None:
-    """Refuse unless HEAD is ``expect_sha`` (the commit CI tested), or that commit's own release
-    commit (a rerun of the workflow after the release was pushed)."""
-    root = project.root
-    if not re.fullmatch(r"[0-9a-fA-F]{7,64}", expect_sha):
-        raise ReleaseError(
-            f"--expect-sha {expect_sha[:80]!r} is not a commit SHA",
-            hint="pass the hexadecimal SHA CI tested, e.g. --expect-sha $GITHUB_SHA",
-        )
-    wanted = git(root, "rev-parse", "--verify", "--quiet", f"{expect_sha}^{{commit}}", check=False)
-    if not wanted:
-        raise ReleaseError(
-            f"--expect-sha {expect_sha[:40]!r} is not a commit of this repository",
-            hint="pass the full SHA CI tested (github.sha); fetch with fetch-depth: 0",
-        )
-    head = git(root, "rev-parse", "HEAD")
-    if head == wanted:
-        return
-    parent = git(root, "rev-parse", "--verify", "--quiet", "HEAD^", check=False)
-    subject = git(root, "log", "-1", "--format=%s", "HEAD")
-    tags = git(root, "tag", "--points-at", "HEAD", check=False)
-    if parent == wanted and subject.startswith("chore(release): ") and tags:
-        return  # a rerun: HEAD is the release commit made on top of the tested commit
-    raise ReleaseError(
-        f"the branch moved since CI tested {wanted[:12]}: HEAD is {head[:12]}; a release must be "
-        "cut from the commit that was tested, nothing was changed",
-        hint="the push of the newer commit starts its own run, which releases it after its "
-        "tests; or rerun the release on the new commit",
-    )
-
-
-def check_untracked_outputs(project: Project, paths: list[str]) -> None:
-    """Refuse when a file the release writes exists but git does not track it (untracked or
-    ignored): the release commit would not hold it and a rollback could lose its text."""
-    root = project.root
-    for path in paths:
-        if not (root / path).exists():
-            continue
-        if git(root, "ls-files", "--", path, check=False):
-            continue
-        ignored = (
-            run(
-                ["git", "check-ignore", "-q", "--", path], cwd=root, check=False, quiet=True
-            ).returncode
-            == 0
-        )
-        raise ReleaseError(
-            f"{path} exists but is {'ignored' if ignored else 'not tracked'} by git; the release "
-            "writes it and commits it, so it must be committed first; nothing was changed",
-            hint=f"git add {'-f ' if ignored else ''}{path} && git commit -m 'docs: add {path}', "
-            "then rerun",
-        )
+def build_plan(
+    project: Project, nxt: NextVersion, *, push: bool, checks: tuple[CheckUpstream, ...] = ()
+) -> ReleasePlan:
+    """The steps that release ``nxt`` (which must be releasable on a branch); nothing is checked
+    or run here."""
+    if nxt.next_version is None or nxt.tag is None or nxt.branch is None:
+        raise ValueError("build_plan needs a releasable version on a branch")
+    version, tag = nxt.next_version, nxt.tag
+    stamps = stamp_targets(project)
+    steps: list[ReleaseStep] = [StampVersion(path, key, version) for path, key in stamps]
+    if not stamps:
+        steps.append(TagIsTheVersion(project.version_source))
+    steps.append(WriteChangelog(project.config.version.changelog, version, tuple(nxt.commits)))
+    steps.append(CommitRelease(f"{RELEASE_PREFIX}{version}"))
+    steps.append(TagRelease(tag, version))
+    if push:
+        steps.append(PushRelease(f"refs/heads/{nxt.branch}", tag))
+    else:
+        steps.append(KeepLocal())
+    return ReleasePlan(nxt, version, tag, nxt.branch, push, checks, tuple(steps))
 
 
 def explicit_version(project: Project, text: str, branch: str) -> NextVersion:
@@ -228,7 +205,7 @@ def explicit_version(project: Project, text: str, branch: str) -> NextVersion:
 # --- plan and run ------------------------------------------------------------------------------
 
 
-def plan_steps(
+def prepare_release(
     project: Project,
     *,
     as_version: str | None = None,
@@ -243,113 +220,88 @@ def plan_steps(
     branch = check_repository(project)
     if expect_sha:
         check_expected_commit(project, expect_sha)
-    if push:
-        check_upstream(project, branch, fetch=not dry_run)
+    checks = (CheckUpstream(branch, fetch=not dry_run),) if push else ()
+    for check in checks:
+        check.run(project)
     if as_version:
         nxt = explicit_version(project, as_version, branch)
     else:
         nxt = compute_next_version(project, prerelease=prerelease)
-    if not nxt.releasable or nxt.next_version is None or nxt.tag is None:
+    if not nxt.releasable:
         return nxt
-    version = nxt.next_version
-    stamps = stamp_targets(project)
+    plan = build_plan(project, nxt, push=push, checks=checks)
     changelog = project.config.version.changelog
-    check_untracked_outputs(project, [changelog, *sorted({p for p, _ in stamps})])
-    message = f"chore(release): {version}"
-    remote_ref = f"refs/heads/{branch}"
-    steps = []
-    if push:
-        steps.append(
-            "fetch origin and check that the upstream has not moved"
-            + (" (skipped in a dry run)" if dry_run else ": ok")
-        )
-    steps += [f"stamp {version} into {path} ({key or 'the whole file'})" for path, key in stamps]
-    if not stamps:
-        steps.append(
-            f"no file carries the version ({project.version_source}): the tag is the version"
-        )
-    steps.append(f"add the {version} section to {changelog}")
-    steps.append(f"commit {message!r}")
-    steps.append(f"tag {nxt.tag} on that commit")
-    if push:
-        steps.append(
-            f"push atomically: git push --atomic origin HEAD:{remote_ref} refs/tags/{nxt.tag}"
-        )
-    else:
-        steps.append("do not push (--no-push)")
-    return ReleasePlan(nxt, stamps, changelog, message, push, remote_ref, steps)
+    stamped = sorted({s.file for s in plan.steps if isinstance(s, StampVersion)})
+    check_untracked_outputs(project, [changelog, *stamped])
+    return plan
 
 
-def identity_env(root: Path) -> dict[str, str]:
-    """A committer identity for CI machines that have none configured (said out loud)."""
-    if git(root, "config", "user.email", check=False) and git(
-        root, "config", "user.name", check=False
+def plan_release(project: Project) -> dict[str, Any]:
+    """The ``release`` stage of ``mlrelease plan``: the next version, why, and the steps
+    ``mlrelease release`` would run (the same :class:`ReleasePlan`); never raises."""
+    data: dict[str, Any] = {
+        "tag-format": project.config.version.tag_format,
+        "version-source": project.version_source,
+    }
+    if not (project.root / ".git").exists() and not git(
+        project.root, "rev-parse", "--git-dir", check=False
     ):
-        return {}
-    echo(f"git has no user.name/user.email here: committing as {BOT_NAME} <{BOT_EMAIL}>")
-    return {
-        "GIT_AUTHOR_NAME": os.environ.get("GIT_AUTHOR_NAME", BOT_NAME),
-        "GIT_AUTHOR_EMAIL": os.environ.get("GIT_AUTHOR_EMAIL", BOT_EMAIL),
-        "GIT_COMMITTER_NAME": os.environ.get("GIT_COMMITTER_NAME", BOT_NAME),
-        "GIT_COMMITTER_EMAIL": os.environ.get("GIT_COMMITTER_EMAIL", BOT_EMAIL),
-    }
+        data.update(available=False, reason="not a git repository")
+        data["summary"] = ["not a git repository: no version to compute"]
+        return data
+    try:
+        nxt = compute_next_version(project, any_branch=True)
+    except MlreleaseError as exc:
+        data.update(available=False, reason=exc.message, hint=exc.hint)
+        data["summary"] = [f"cannot compute the next version: {exc.message}"] + (
+            [f"hint: {exc.hint}"] if exc.hint else []
+        )
+        return data
+    data.update(available=True, **nxt.as_data())
+    data["summary"] = nxt.summary()
+    if not nxt.releasable or nxt.branch is None or nxt.branch_kind == "other":
+        return data
+    try:
+        plan = build_plan(project, nxt, push=True, checks=(CheckUpstream(nxt.branch, False),))
+    except MlreleaseError as exc:
+        data["summary"].append(f"cannot plan the release steps: {exc.message}")
+        return data
+    data["steps"] = plan.describe()
+    data["step-details"] = plan.steps_data()
+    data["summary"] += ["steps of mlrelease release:"] + [
+        f"  {i}. {line}" for i, line in enumerate(plan.describe(), 1)
+    ]
+    return data
 
 
-def planned_files(project: Project, plan: ReleasePlan, today: str) -> dict[str, FileChange]:
-    """Each file the release writes with its bytes now and the SHA-256 of its bytes after,
-    computed before anything is written; the new bytes go in ``plan.contents``."""
-    root = project.root
-    nxt = plan.next
-    assert nxt.next_version is not None  # noqa: S101 - plan_steps guarantees it
-    before = {
-        p: _read_bytes(root / p) for p in sorted({p for p, _ in plan.stamps} | {plan.changelog})
-    }
-    texts: dict[str, str] = {}
-    for path, key in plan.stamps:
-        text = texts.get(path, (before[path] or b"").decode("utf-8"))
-        texts[path] = stamped_text(text, path, key, nxt.next_version)
-    old = before[plan.changelog]
-    existing = texts.get(plan.changelog, None if old is None else old.decode("utf-8"))
-    section = render_section(nxt.next_version, today, nxt.commits)
-    texts[plan.changelog] = updated_text(existing, section)
-    plan.contents = {p: t.encode("utf-8") for p, t in texts.items()}
-    return {p: FileChange(before[p], sha256(plan.contents[p])) for p in texts}
-
-
-def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
-    """Stamp, changelog, commit, tag, push; undo the local commit and tag if the push fails.
+def execute(project: Project, plan: ReleasePlan) -> ReleaseOutcome:
+    """Run the plan's steps in order; undo the local commit and tag if a step or the push fails.
 
     The journal (:mod:`mlrelease.versioning.journal`) is written before each step, so a rerun after
     a kill finishes or rolls back what was in flight (:mod:`mlrelease.versioning.resume`)."""
 
     root = project.root
-    nxt = plan.next
-    assert nxt.next_version is not None  # noqa: S101 - plan_steps guarantees it
-    assert nxt.tag is not None  # noqa: S101 - plan_steps guarantees it
-    env = identity_env(root)
-    today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
     entry = Journal(
-        version=nxt.next_version,
-        tag=nxt.tag,
-        branch=plan.remote_ref.removeprefix("refs/heads/"),
+        version=plan.version,
+        tag=plan.tag,
+        branch=plan.branch,
         remote_ref=plan.remote_ref,
         start=git(root, "rev-parse", "HEAD"),
         message=plan.message,
         push=plan.push,
     )
+    today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    state = ReleaseRun(root, identity_env(root), entry, today)
+    local = [s for s in plan.steps if not s.remote]
+    remote = [s for s in plan.steps if s.remote]
     try:
-        entry.files = planned_files(project, plan, today)
+        for step in plan.steps:
+            step.prepare(state)
+        entry.files = state.file_changes()
         journal.save(root, entry, "writing")
-        for path, key in plan.stamps:
-            echo(f"stamping {nxt.next_version} into {path} ({key or 'the whole file'})")
-        echo(f"updating {plan.changelog}")
-        for path, content in plan.contents.items():
-            write_atomic(root / path, content)
-        journal.save(root, entry, "committing")
-        run(["git", "add", "--", *sorted(entry.files)], cwd=root)
-        run(["git", "commit", "--quiet", "-m", plan.message], cwd=root, env=env)
-        journal.save(root, entry, "tagging")
-        run(["git", "tag", "-a", nxt.tag, "-m", f"Release {nxt.next_version}"], cwd=root, env=env)
+        for step in local:
+            step.run(state)
+            state.performed.append(step)
     except (MlreleaseError, OSError, UnicodeDecodeError) as exc:
         rollback.undo(root, entry)
         journal.clear(root)
@@ -361,30 +313,11 @@ def execute(project: Project, plan: ReleasePlan) -> dict[str, Any]:
         rollback.undo(root, entry)
         journal.clear(root)
         raise
-    data = {**plan.as_data(), "commit": git(root, "rev-parse", "HEAD")}
-    if not plan.push:
-        journal.clear(root)
-        return data
-    try:
-        journal.save(root, entry, "pushing")
-        rollback.push(root, entry)
-    except OSError as exc:  # the journal could not be written: nothing was pushed
-        rollback.undo(root, entry)
-        journal.clear(root)
-        raise ReleaseError(
-            f"the release journal could not be written, nothing was pushed or kept: {exc}",
-            hint="fix the cause above (disk space, permissions on .git) and rerun",
-        ) from None
-    except ReleaseError:
-        journal.clear(root)  # the push failed and the release was undone
-        raise
+    commit = git(root, "rev-parse", "HEAD")
+    for step in remote:  # each undoes the local release itself when it fails
+        step.run(state)
+        state.performed.append(step)
     journal.clear(root)
-    data["pushed"] = True
-    return data
-
-
-def _read_bytes(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
+    return ReleaseOutcome(
+        plan.version, plan.tag, plan.branch, commit, state.pushed, plan, tuple(state.performed)
+    )

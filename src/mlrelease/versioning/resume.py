@@ -18,18 +18,15 @@ at HEAD whose tag origin lacks is finished the same way: the journal is rebuilt 
 
 from __future__ import annotations
 
-from typing import Any
-
 from mlrelease._util.git import blob, git
 from mlrelease._util.runner import echo, run
 from mlrelease.errors import ReleaseError
 from mlrelease.project import Project
 from mlrelease.versioning import journal, rollback
 from mlrelease.versioning.journal import FileChange, Journal, sha256
-from mlrelease.versioning.release import identity_env
+from mlrelease.versioning.release import RELEASE_PREFIX, ReleaseOutcome
+from mlrelease.versioning.release_steps import identity_env
 from mlrelease.versioning.versions import current_branch, format_tag, release_version_at_head
-
-RELEASE_PREFIX = "chore(release): "
 
 
 def pending(project: Project) -> Journal | None:
@@ -80,8 +77,8 @@ def _remote_tag(project: Project, tag: str) -> str | None:
     return refs.get(f"refs/tags/{tag}^{{}}") or refs.get(f"refs/tags/{tag}") or ""
 
 
-def resume(project: Project, *, push: bool, expect_sha: str = "") -> dict[str, Any] | None:
-    """Finish or roll back an interrupted release. Returns the finished release's data, or None
+def resume(project: Project, *, push: bool, expect_sha: str = "") -> ReleaseOutcome | None:
+    """Finish or roll back an interrupted release. Returns the finished release, or None
     when nothing was pending or it was rolled back (the caller then releases as usual)."""
     root = project.root
     entry = pending(project)
@@ -131,7 +128,7 @@ def resume(project: Project, *, push: bool, expect_sha: str = "") -> dict[str, A
     return _finish(project, entry, head, push=push)
 
 
-def _finish(project: Project, entry: Journal, head: str, *, push: bool) -> dict[str, Any]:
+def _finish(project: Project, entry: Journal, head: str, *, push: bool) -> ReleaseOutcome:
     root = project.root
     tagged = git(root, "rev-parse", "--verify", "--quiet", f"{entry.tag}^{{commit}}", check=False)
     if not tagged:
@@ -144,17 +141,9 @@ def _finish(project: Project, entry: Journal, head: str, *, push: bool) -> dict[
             f"tag {entry.tag} points at {tagged[:12]}",
             hint=f"look at both (git show {entry.tag}); delete the wrong one, then rerun",
         )
-    data = {
-        "next-version": entry.version,
-        "tag": entry.tag,
-        "branch": entry.branch,
-        "commit": head,
-        "pushed": False,
-        "resumed": True,
-    }
     if not (entry.push and push):
         journal.clear(root)
-        return data
+        return _finished(entry, head, pushed=False)
     remote = _remote_tag(project, entry.tag)
     if remote is None:
         raise ReleaseError(
@@ -166,8 +155,7 @@ def _finish(project: Project, entry: Journal, head: str, *, push: bool) -> dict[
     if remote == head:
         journal.clear(root)
         echo(f"origin already has {entry.tag} on {head[:12]}: the push had landed")
-        data["pushed"] = True
-        return data
+        return _finished(entry, head, pushed=True)
     if remote:
         rollback.undo(root, entry)
         journal.clear(root)
@@ -185,5 +173,8 @@ def _finish(project: Project, entry: Journal, head: str, *, push: bool) -> dict[
         journal.clear(root)
         raise
     journal.clear(root)
-    data["pushed"] = True
-    return data
+    return _finished(entry, head, pushed=True)
+
+
+def _finished(entry: Journal, head: str, *, pushed: bool) -> ReleaseOutcome:
+    return ReleaseOutcome(entry.version, entry.tag, entry.branch, head, pushed)

@@ -427,28 +427,3 @@ def raise_wrong_branch(project: Project, branch: str) -> None:
         hint="merge into a release branch and release from there, or add the branch to "
         "tool.mlrelease.version.release-branches / prerelease-branches",
     )
-
-
-def plan_release(project: Project) -> dict[str, Any]:
-    """The ``release`` stage of ``mlrelease plan``: the next version and why; never raises."""
-    data: dict[str, Any] = {
-        "tag-format": project.config.version.tag_format,
-        "version-source": project.version_source,
-    }
-    if not (project.root / ".git").exists() and not git(
-        project.root, "rev-parse", "--git-dir", check=False
-    ):
-        data.update(available=False, reason="not a git repository")
-        data["summary"] = ["not a git repository: no version to compute"]
-        return data
-    try:
-        nxt = compute_next_version(project, any_branch=True)
-    except MlreleaseError as exc:
-        data.update(available=False, reason=exc.message, hint=exc.hint)
-        data["summary"] = [f"cannot compute the next version: {exc.message}"] + (
-            [f"hint: {exc.hint}"] if exc.hint else []
-        )
-        return data
-    data.update(available=True, **nxt.as_data())
-    data["summary"] = nxt.summary()
-    return data

@@ -185,7 +185,8 @@ def test_stamp_keeps_formatting(tmp_path: Path) -> None:
 
 
 def test_plan_outside_a_git_repository_reports_why(tmp_path: Path) -> None:
-    from mlrelease.versioning.versions import plan_release, release_version_at_head
+    from mlrelease.versioning.release import plan_release
+    from mlrelease.versioning.versions import release_version_at_head
 
     project = _project(tmp_path)
     data = plan_release(project)

@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from mlrelease.monorepo.publish import MemberTarget
     from mlrelease.monorepo.versions import MemberVersion
     from mlrelease.project import Project
+    from mlrelease.wheels.feed import Feed
+    from mlrelease.wheels.plan import WheelsPlan
+
+    PlannedWheels = tuple[WheelsPlan, Feed | None]
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
@@ -281,15 +285,20 @@ def _release_outputs(tags: list[tuple[str, str, str]], *, released: bool) -> Non
 
 
 def _publish_member(
-    t: MemberTarget, args: argparse.Namespace, *, do_wheels: bool, do_images: bool
+    t: MemberTarget,
+    args: argparse.Namespace,
+    *,
+    planned: PlannedWheels | None,
+    do_images: bool,
 ) -> dict[str, Any]:
+    """``planned``: the member's checked wheels plan and its feed, or None (no wheels)."""
     from mlrelease.images import publish as images
     from mlrelease.wheels import publish as wheels
 
     entry: dict[str, Any] = {"member": t.member.key, "version": t.version}
     lines: list[str] = []
-    if do_wheels:
-        _, outcomes = wheels.publish(t.project, dist=t.given, dry_run=args.dry_run)
+    if planned is not None:
+        outcomes = wheels.run_wheels(*planned, dry_run=args.dry_run)
         entry["files"] = [{"file": o.dist.filename, "action": o.action} for o in outcomes]
         lines += [f"{o.action}  {o.dist.filename}" for o in outcomes]
     if do_images and t.project.config.publish.images:
@@ -330,13 +339,16 @@ def _publish_chosen(
     do_wheels, do_images = target in ("wheels", "all"), target in ("images", "all")
     if do_wheels:
         check_sibling_bounds(workspace, chosen)
-    if not args.dry_run:
-        for t in chosen:  # every member's files and images checked before anything goes out
-            if do_wheels:
-                wheels.publish(t.project, dist=t.given, dry_run=True)
-            if do_images and t.project.config.publish.images:
-                images.preflight(t.project, dist=t.given)
-    report = [_publish_member(t, args, do_wheels=do_wheels, do_images=do_images) for t in chosen]
+    planned: dict[str, PlannedWheels] = {}
+    for t in chosen:  # every member's files and images checked before anything goes out
+        if do_wheels:
+            planned[t.member.key] = wheels.plan_and_check(t.project, dist=t.given)
+        if do_images and not args.dry_run and t.project.config.publish.images:
+            images.preflight(t.project, dist=t.given)
+    report = [
+        _publish_member(t, args, planned=planned.get(t.member.key), do_images=do_images)
+        for t in chosen
+    ]
     if args.json:
         console.out(json.dumps({"dry-run": args.dry_run, "members": report}, indent=2))
     return EXIT_OK

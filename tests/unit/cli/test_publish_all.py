@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from mlrelease.cli.main import main
-from mlrelease.wheels import backends, plan
+from mlrelease.wheels import backends, dist, plan
 from mlrelease.wheels.dist import Refusal
 from mlrelease.wheels.feed import Feed, FeedTarget
 from tests.unit.wheels.test_run_wheels import PY3, PY311, tagged_project
@@ -27,7 +27,7 @@ class Counted:
         self.feeds_opened = 0
         self.twine_checks = 0
         real_open: Callable[[FeedTarget], Feed] = backends.FEED_BACKENDS["directory"]
-        real_check = plan.twine_check
+        real_check = dist.twine_check
 
         def open_feed(target: FeedTarget) -> Feed:
             self.feeds_opened += 1

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mlrelease.errors import PublishError
+from mlrelease.errors import AuthError, PublishError
 from mlrelease.project import load_project
 from mlrelease.wheels.directory import DirectoryFeed
 from mlrelease.wheels.dist import DistFile, describe
@@ -285,3 +285,55 @@ def test_the_report_says_what_happened_and_how_to_install(
     ]
     assert data["pip"].startswith("pip install --find-links ")
     assert f"| `{PY3}` | `{dist[0].sha256}` | uploaded |" in summary.read_text()
+
+
+def _unreachable(target: FeedTarget) -> Feed:
+    """A backend whose credentials cannot be found (as an Azure feed without a login)."""
+    raise AuthError("no credentials for the feed", hint="log in")
+
+
+def test_mlrelease_plan_says_when_the_feed_cannot_be_read(tmp_path: Path) -> None:
+    root = tagged_project(tmp_path / "proj", {PY3: "one"})
+    plan, feed = plan_publish(load_project(root), _unreachable, checks=False)
+    assert feed is None
+    assert [(f.filename, f.action) for f in plan.files] == [(PY3, "unknown")]
+    data = plan.as_data()
+    assert data["reachable"] is False
+    assert data["error"] == "no credentials for the feed"
+    assert "cannot tell what is on the feed: no credentials for the feed" in data["summary"]
+    with pytest.raises(PublishError, match="without its checks"):
+        run_wheels(plan, feed)
+
+
+def test_a_twine_refusal_is_reported_before_a_feed_failure(tmp_path: Path) -> None:
+    """twine check runs alongside the feed; its verdict comes first, the feed's error after."""
+    root = tagged_project(tmp_path / "proj", {PY3: "one"})
+    with zipfile.ZipFile(root / "dist" / PY311, "w") as zf:  # no long description: --strict fails
+        zf.writestr(
+            "tinypkg-1.0.0.dist-info/METADATA",
+            "Metadata-Version: 2.1\nName: tinypkg\nVersion: 1.0.0\n",
+        )
+    plan, feed = plan_publish(load_project(root), _unreachable, checks=True)
+    assert feed is None
+    assert [r.filename for r in plan.refusals] == [PY311]
+    with pytest.raises(PublishError, match=f"(?s)preflight refused 1 file.*{PY311}"):
+        check_wheels(plan)
+
+    (root / "dist" / PY311).unlink()
+    with pytest.raises(AuthError, match="no credentials for the feed"):
+        plan_publish(load_project(root), _unreachable, checks=True)
+
+
+def test_the_text_report_lists_each_file_the_feed_and_the_install_line(
+    tmp_path: Path, dist: list[DistFile], capsys: pytest.CaptureFixture[str]
+) -> None:
+    feed = feed_at(tmp_path / "feed")
+    run_wheels(plan_against(feed, dist[:1]), feed)
+    plan = plan_against(feed, dist)
+    report(plan, run_wheels(plan, feed, dry_run=True), as_json=False, dry_run=True)
+    assert capsys.readouterr().out.splitlines() == [
+        f"already published  {PY3}  sha256:{dist[0].sha256}",
+        f"would upload       {PY311}  sha256:{dist[1].sha256}",
+        f"embedded directory feed: {(tmp_path / 'feed' / 'simple').as_uri()}/",
+        f"install: pip install --find-links {tmp_path / 'feed'}/simple/tinypkg tinypkg==1.0.0",
+    ]

@@ -293,12 +293,12 @@ def _publish_member(
 ) -> dict[str, Any]:
     """``planned``: the member's checked wheels plan and its feed, or None (no wheels)."""
     from mlrelease.images import publish as images
-    from mlrelease.wheels import publish as wheels
+    from mlrelease.wheels.run import run_wheels
 
     entry: dict[str, Any] = {"member": t.member.key, "version": t.version}
     lines: list[str] = []
     if planned is not None:
-        outcomes = wheels.run_wheels(*planned, dry_run=args.dry_run)
+        outcomes = run_wheels(*planned, dry_run=args.dry_run)
         entry["files"] = [{"file": o.dist.filename, "action": o.action} for o in outcomes]
         lines += [f"{o.action}  {o.dist.filename}" for o in outcomes]
     if do_images and t.project.config.publish.images:

@@ -22,6 +22,7 @@ from mlrelease.images.sbom import SPEC_VERSION, dumps, read_pins, resolve_pins, 
 from mlrelease.project import Project, load_project
 from mlrelease.versioning.cleantree import refuse_dirty
 from mlrelease.wheels import publish as wheels
+from mlrelease.wheels import run as wheels_run
 from mlrelease.wheels.feed import Feed
 from mlrelease.wheels.plan import WheelsPlan
 
@@ -53,8 +54,8 @@ def cmd_publish_wheels(args: argparse.Namespace) -> int:
 
 
 def _run_wheels(args: argparse.Namespace, plan: WheelsPlan, feed: Feed | None) -> None:
-    outcomes = wheels.run_wheels(plan, feed, dry_run=args.dry_run)
-    wheels.report(plan, outcomes, as_json=args.json, dry_run=args.dry_run)
+    outcomes = wheels_run.run_wheels(plan, feed, dry_run=args.dry_run)
+    wheels_run.report(plan, outcomes, as_json=args.json, dry_run=args.dry_run)
 
 
 def cmd_publish_images(args: argparse.Namespace) -> int:

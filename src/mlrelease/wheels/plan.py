@@ -1,7 +1,7 @@
 """What ``mlrelease publish wheels`` will do, as one typed value: the :class:`WheelsPlan`.
 
 One planner (:func:`plan_publish`) makes it for ``mlrelease plan``, ``publish wheels --dry-run``,
-the preflight of ``publish all`` and the run itself; :mod:`mlrelease.wheels.publish` runs it.
+the preflight of ``publish all`` and the run itself; :mod:`mlrelease.wheels.run` runs it.
 
 Order, with ``checks`` (failure modes 1-7): resolve and validate the target (no network) ->
 find the files -> the release tag at HEAD -> the cheap checks of every file (name, version, size;

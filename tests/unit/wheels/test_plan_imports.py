@@ -1,17 +1,22 @@
-"""The wheels plan imports no feed backend: the caller passes the one of the target's kind."""
+"""The wheels plan and runner import no feed backend: the caller passes the one of the kind."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+from types import ModuleType
+
+import pytest
 
 import mlrelease.wheels.plan
+import mlrelease.wheels.run
 
 BACKENDS = {"mlrelease.wheels.backends", "mlrelease.wheels.directory", "mlrelease.wheels.remote"}
 
 
-def test_the_plan_imports_no_feed_backend() -> None:
-    source = Path(mlrelease.wheels.plan.__file__).read_text(encoding="utf-8")
+@pytest.mark.parametrize("module", [mlrelease.wheels.plan, mlrelease.wheels.run])
+def test_the_plan_and_the_runner_import_no_feed_backend(module: ModuleType) -> None:
+    source = Path(str(module.__file__)).read_text(encoding="utf-8")
     imported = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.ImportFrom) and node.module:

@@ -20,7 +20,8 @@ from mlrelease.wheels.directory import DirectoryFeed
 from mlrelease.wheels.dist import DistFile, describe
 from mlrelease.wheels.feed import Feed, FeedTarget, parse_simple_page
 from mlrelease.wheels.plan import PlannedFile, WheelsPlan, plan_publish, planned_files
-from mlrelease.wheels.publish import check_wheels, plan_wheels, report, run_wheels
+from mlrelease.wheels.publish import plan_wheels
+from mlrelease.wheels.run import check_wheels, report, run_wheels
 
 PY3 = "tinypkg-1.0.0-py3-none-any.whl"
 PY311 = "tinypkg-1.0.0-py311-none-any.whl"

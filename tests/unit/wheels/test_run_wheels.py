@@ -20,7 +20,7 @@ from mlrelease.wheels.directory import DirectoryFeed
 from mlrelease.wheels.dist import DistFile, describe
 from mlrelease.wheels.feed import Feed, FeedTarget, parse_simple_page
 from mlrelease.wheels.plan import PlannedFile, WheelsPlan, plan_publish, planned_files
-from mlrelease.wheels.publish import plan_wheels
+from mlrelease.wheels.publish import plan_and_check, plan_wheels
 from mlrelease.wheels.run import check_wheels, report, run_wheels
 
 PY3 = "tinypkg-1.0.0-py3-none-any.whl"
@@ -338,3 +338,18 @@ def test_the_text_report_lists_each_file_the_feed_and_the_install_line(
         f"embedded directory feed: {(tmp_path / 'feed' / 'simple').as_uri()}/",
         f"install: pip install --find-links {tmp_path / 'feed'}/simple/tinypkg tinypkg==1.0.0",
     ]
+
+
+def test_publish_wheels_refuses_a_conflict_before_anything_is_sent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tagged_project(tmp_path / "proj", {PY3: "one", PY311: "two"})
+    feed = feed_at(root / ".mlrelease" / "feed")
+    other = describe(make_wheel(tmp_path / "other", PY3, body="Other content."))
+    run_wheels(plan_against(feed, [other]), feed)
+
+    with pytest.raises(PublishError, match=f"{PY3} is already on the feed with different content"):
+        plan_and_check(load_project(root), dist=None)
+
+    assert "feed: file://" in capsys.readouterr().err  # which feed it compared with
+    assert sorted(p.name for p in (feed.simple / "tinypkg").glob("*.whl")) == [PY3]

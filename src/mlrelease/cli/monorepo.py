@@ -14,9 +14,14 @@ from mlrelease.monorepo.matrix import member_matrix, pull_request_base
 from mlrelease.monorepo.members import Workspace, discover
 
 if TYPE_CHECKING:
+    from mlrelease.images.publish import CheckedImages
     from mlrelease.monorepo.publish import MemberTarget
     from mlrelease.monorepo.versions import MemberVersion
     from mlrelease.project import Project
+    from mlrelease.wheels.feed import Feed
+    from mlrelease.wheels.plan import WheelsPlan
+
+    PlannedWheels = tuple[WheelsPlan, Feed | None]
 
 
 def _workspace(args: argparse.Namespace) -> Workspace:
@@ -269,21 +274,25 @@ def _release_outputs(tags: list[tuple[str, str, str]], *, released: bool) -> Non
 
 
 def _publish_member(
-    t: MemberTarget, args: argparse.Namespace, *, do_wheels: bool, do_images: bool
+    t: MemberTarget,
+    args: argparse.Namespace,
+    *,
+    planned: PlannedWheels | None,
+    checked_images: CheckedImages | None,
 ) -> dict[str, Any]:
+    """``planned``: the member's checked wheels plan and its feed, or None (no wheels);
+    ``checked_images``: its checked images plan, or None (no images)."""
     from mlrelease.images import publish as images
-    from mlrelease.wheels import publish as wheels
+    from mlrelease.wheels.run import run_wheels
 
     entry: dict[str, Any] = {"member": t.member.key, "version": t.version}
     lines: list[str] = []
-    if do_wheels:
-        _, outcomes = wheels.publish(t.project, dist=t.given, dry_run=args.dry_run)
+    if planned is not None:
+        outcomes = run_wheels(*planned, dry_run=args.dry_run)
         entry["files"] = [{"file": o.dist.filename, "action": o.action} for o in outcomes]
         lines += [f"{o.action}  {o.dist.filename}" for o in outcomes]
-    if do_images and t.project.config.publish.images:
-        image_outcomes = images.publish(
-            t.project, dist=t.given, dry_run=args.dry_run, sbom=getattr(args, "sbom", False)
-        )
+    if checked_images is not None:
+        image_outcomes = images.run_checked(checked_images)
         entry["images"] = images.digests(image_outcomes)
         lines += images.summary_lines(image_outcomes, dry_run=args.dry_run)
     if not args.json:
@@ -318,13 +327,21 @@ def _publish_chosen(
     do_wheels, do_images = target in ("wheels", "all"), target in ("images", "all")
     if do_wheels:
         check_sibling_bounds(workspace, chosen)
-    if not args.dry_run:
-        for t in chosen:  # every member's files and images checked before anything goes out
-            if do_wheels:
-                wheels.publish(t.project, dist=t.given, dry_run=True)
-            if do_images and t.project.config.publish.images:
-                images.preflight(t.project, dist=t.given)
-    report = [_publish_member(t, args, do_wheels=do_wheels, do_images=do_images) for t in chosen]
+    planned: dict[str, PlannedWheels] = {}
+    checked: dict[str, CheckedImages] = {}
+    for t in chosen:  # every member planned and checked before anything goes out
+        if do_wheels:
+            planned[t.member.key] = wheels.plan_and_check(t.project, dist=t.given)
+        if do_images and t.project.config.publish.images:
+            checked[t.member.key] = images.plan_and_check(
+                t.project, dist=t.given, sbom=getattr(args, "sbom", False), dry_run=args.dry_run
+            )
+    report = [
+        _publish_member(
+            t, args, planned=planned.get(t.member.key), checked_images=checked.get(t.member.key)
+        )
+        for t in chosen
+    ]
     if args.json:
         console.json({"dry-run": args.dry_run, "members": report})
     return EXIT_OK

@@ -22,6 +22,9 @@ from mlrelease.images.sbom import SPEC_VERSION, dumps, read_pins, resolve_pins, 
 from mlrelease.project import Project, load_project
 from mlrelease.versioning.cleantree import refuse_dirty
 from mlrelease.wheels import publish as wheels
+from mlrelease.wheels import run as wheels_run
+from mlrelease.wheels.feed import Feed
+from mlrelease.wheels.plan import WheelsPlan
 
 
 def _clean_tree(args: argparse.Namespace, project: Project, *, images: bool) -> None:
@@ -44,11 +47,15 @@ def cmd_publish_wheels(args: argparse.Namespace) -> int:
 
         return cmd_monorepo_publish(args, "wheels")
     project = load_project(project_dir(args))
-    if not getattr(args, "_checked_tree", False):
-        _clean_tree(args, project, images=False)
-    target, outcomes = wheels.publish(project, dist=args.dist, dry_run=args.dry_run)
-    wheels.report(target, outcomes, as_json=args.json, dry_run=args.dry_run)
+    _clean_tree(args, project, images=False)
+    plan, feed = wheels.plan_and_check(project, dist=args.dist)
+    _run_wheels(args, plan, feed)
     return EXIT_OK
+
+
+def _run_wheels(args: argparse.Namespace, plan: WheelsPlan, feed: Feed | None) -> None:
+    outcomes = wheels_run.run_wheels(plan, feed, dry_run=args.dry_run)
+    wheels_run.report(plan, outcomes, as_json=args.json, dry_run=args.dry_run)
 
 
 def cmd_publish_images(args: argparse.Namespace) -> int:
@@ -57,32 +64,40 @@ def cmd_publish_images(args: argparse.Namespace) -> int:
 
         return cmd_monorepo_publish(args, "images")
     project = load_project(project_dir(args))
-    if not getattr(args, "_checked_tree", False):
-        _clean_tree(args, project, images=True)
-    checked = images.plan_and_check(
-        project, dist=args.dist, sbom=getattr(args, "sbom", False), dry_run=args.dry_run
-    )
-    images.report(images.run_checked(checked), as_json=args.json, dry_run=args.dry_run)
+    _clean_tree(args, project, images=True)
+    _run_images(args, _plan_images(project, args))
     return EXIT_OK
 
 
+def _plan_images(project: Project, args: argparse.Namespace) -> images.CheckedImages:
+    """The images' one typed plan, checked (release tag, wheel, engine, every target reachable
+    with its credentials, what each tag points at now): raises when it refuses."""
+    return images.plan_and_check(
+        project, dist=args.dist, sbom=getattr(args, "sbom", False), dry_run=args.dry_run
+    )
+
+
+def _run_images(args: argparse.Namespace, checked: images.CheckedImages) -> None:
+    """Run the checked plan once and report it."""
+    images.report(images.run_checked(checked), as_json=args.json, dry_run=args.dry_run)
+
+
 def cmd_publish_all(args: argparse.Namespace) -> int:
-    """Wheels, then images; both targets are checked before the first byte goes out."""
+    """Wheels, then images: both planned and checked before the first byte goes out, each run
+    once."""
     if _monorepo(args):
         from mlrelease.cli.monorepo import cmd_monorepo_publish
 
         return cmd_monorepo_publish(args, "all")
     project = load_project(project_dir(args))
     _clean_tree(args, project, images=True)
-    args._checked_tree = True
     if not args.dry_run:
         echo("preflight: wheels and images, before anything is uploaded")
-        wheels.publish(project, dist=args.dist, dry_run=True)
-        images.preflight(project, dist=args.dist)
-    code = cmd_publish_wheels(args)
-    if code != 0:
-        return code
-    return cmd_publish_images(args)
+    plan, feed = wheels.plan_and_check(project, dist=args.dist)
+    checked_images = _plan_images(project, args)
+    _run_wheels(args, plan, feed)
+    _run_images(args, checked_images)
+    return EXIT_OK
 
 
 def _safely(test: Callable[[], bool]) -> bool:

@@ -218,7 +218,7 @@ def _lint_base_findings(project: Project) -> list[Finding]:
     """``lint.fail-on = "new"`` compares against ``lint.base``: it must resolve in this clone."""
 
     lint = project.config.lint
-    if lint.fail_on != "new" or not (lint.ruff or lint.format):
+    if lint.fail_on != "new" or not (lint.ruff or lint.format or lint.mypy != "off"):
         return []
     repo = Repo(project.root)
     if repo.query("rev-parse", "--verify", "--quiet", f"{lint.base}^{{commit}}") is not None:

@@ -450,7 +450,7 @@ def test_wheel_install_adopts_d_rules_on_master_with_the_pinned_ruff(
     against origin/master, and its noxfile passes the repository's D rules at line length 88."""
     root = master_repo(tmp_path, "ruff-d-master")
     out = _adopt_from_wheel(wheel_env, root)
-    assert "lint: 2 existing ruff findings" in out
+    assert "lint: 2 ruff findings" in out
     assert 'lint.fail-on = "new" against origin/master' in out
     assert "lint: measured with ruff==0.17.5" in out
     cfg = table(root)
@@ -550,3 +550,32 @@ def test_flit_version_module_is_stamped_by_the_release_init_announces(tmp_path: 
         '__version__ = "0.8.1"\n'
     )
     assert "v0.8.1" in git(root, "tag", "--list").split()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("wheel-env")
+def test_wheel_install_adopts_flit_version_module_and_calendar_tags_green(
+    tmp_path: Path, wheel_env: WheelEnv
+) -> None:
+    """flit reading tinyclip/_version.py (tagged v0.8.0), and calendar-version tags: each goes
+    init -> commit -> nox -t check green from the wheel, and init promises no semver bump."""
+    flit = main_repo_without_tags(tmp_path, "flit-version")
+    git(flit, "tag", "v0.8.0")
+    out = _adopt_from_wheel(wheel_env, flit)
+    assert "version: __version__ in tinyclip/_version.py (read by flit_core)" in out
+    calver = main_repo_without_tags(tmp_path, "calver-tags")
+    git(calver, "tag", "2024.12.0")
+    (calver / "README.md").write_text("# weekly\n\nv2\n", encoding="utf-8")
+    git(calver, "commit", "-qam", "fix: later")
+    git(calver, "tag", "2025.1.0")
+    out = _adopt_from_wheel(wheel_env, calver)
+    assert "the tags are calendar versions (2025.1.0)" in out
+    assert "semver" not in out.replace("not bumped as semver", "")
+    for root, wheel in ((flit, "tinyclip-0.8.0-"), (calver, "weekly-2025.1.0-")):
+        proc = wheel_env.run(root, "nox", "-t", "check")
+        assert proc.returncode == 0, proc.stdout[-6000:]
+        for session in ("lint", "tests-3.11", "build"):
+            assert f"* {session}: success" in proc.stdout, (root.name, session)
+        assert list((root / "dist").glob(f"{wheel}*.whl")), root.name
+        status = git(root, "status", "--porcelain")
+        assert status == "", status  # nothing left in the repository (egg-info, reports aside)

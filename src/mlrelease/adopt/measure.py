@@ -178,6 +178,7 @@ class MypyTrial:
     errors: int = 0
     seconds: float = 0.0
     detail: str = ""  # the tool label, or why it did not run
+    crashed: bool = False  # mypy itself failed (exit status 2: configuration, no files)
 
 
 # Build-time version for a copy without git history (setuptools-scm, hatch-vcs, pdm's scm source).
@@ -252,9 +253,8 @@ def mypy_trial(
     m = re.search(r"Found (\d+) errors?", proc.stdout)
     errors = int(m.group(1)) if m else (0 if proc.returncode == 0 else 1)
     if proc.returncode not in (0, 1):  # 2: mypy itself failed (bad config, no files)
-        return MypyTrial(
-            ran=True, passed=False, errors=errors, seconds=seconds, detail=_last_line(proc.stdout)
-        )
+        detail = _last_line(proc.stdout + proc.stderr)
+        return MypyTrial(ran=True, errors=errors, seconds=seconds, detail=detail, crashed=True)
     return MypyTrial(
         ran=True,
         passed=proc.returncode == 0,
@@ -278,6 +278,7 @@ class LintDebt:
 class MypyDecision:
     on: bool
     why: str
+    errors: int = 0  # existing errors: on only under lint.fail-on = "new" (only new ones fail)
 
 
 def _ruff_command(version: str | None = None) -> list[str] | None:
@@ -327,8 +328,10 @@ def decide_mypy(
     trial: bool = True,
 ) -> MypyDecision:
     """mypy is on only when the repository runs it (CI, pre-commit, tox, nox, Makefile) and the
-    pinned mypy passes in the lint session's environment; a ``[tool.mypy]`` section alone is
-    not enough (many repositories have one and never run mypy)."""
+    pinned mypy passes in the lint session's environment, or finds errors that
+    ``lint.fail-on = "new"`` then covers (:mod:`mlrelease.stages.mypy_new`: only errors in
+    changed lines fail); a ``[tool.mypy]`` section alone is not enough (many repositories have
+    one and never run mypy)."""
     hook = any(
         isinstance(h, dict) and h.get("id") == "mypy"
         for repo in pre_commit_hooks(root)
@@ -355,6 +358,12 @@ def decide_mypy(
         "package is installed in a temporary copy, which can take a few minutes)"
     )
     result = mypy_trial(root, version, targets=targets, requirements=pins.lint_requirements)
+    return mypy_from_trial(result, where, version)
+
+
+def mypy_from_trial(result: MypyTrial, where: str, version: str) -> MypyDecision:
+    """What a trial says: on when it passes or finds errors (``fail-on = "new"`` covers them),
+    off when it could not run or mypy itself failed."""
     if not result.ran:
         return MypyDecision(
             False,
@@ -367,10 +376,17 @@ def decide_mypy(
             f"on: the repository runs it ({where}) and mypy {version} passes in the lint "
             f"session's environment ({result.seconds:.0f} s)",
         )
+    if result.crashed:
+        return MypyDecision(
+            False,
+            f"the repository runs mypy ({where}), but mypy {version} itself fails as the lint "
+            f'session runs it ({result.detail}); lint.mypy = "off" (set "on" once it runs)',
+        )
     return MypyDecision(
-        False,
-        f"the repository runs mypy ({where}), but mypy {version} finds "
-        f"{counted(result.errors, 'error')} "
-        'with the package installed, as the lint session runs it; lint.mypy = "off" (fix '
-        'them, then set "on")',
+        True,
+        f"on: the repository runs it ({where}); mypy {version} finds "
+        f"{counted(result.errors, 'error')} in the existing code with the package installed, "
+        'as the lint session runs it: lint.fail-on = "new" covers them (only errors in '
+        f"changed lines fail; {result.seconds:.0f} s)",
+        errors=max(result.errors, 1),
     )

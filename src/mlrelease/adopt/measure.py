@@ -119,14 +119,19 @@ def provision(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     venv: Path | None = None,
+    cached_only: bool = False,
 ) -> ToolCommand:
     """A command that runs ``tool`` at ``version``, with ``with_`` requirements and the
     ``editable`` project beside it: uv's cached tool environment, else a venv made with pip
-    (``venv``, default one kept under the user cache), else the tool on PATH (said so)."""
+    (``venv``, default one kept under the user cache), else the tool on PATH (said so).
+    ``cached_only`` (``mlrelease check``): only what is already cached, nothing downloaded or
+    installed, never a stand-in from PATH."""
     spec = requirement(tool, version)
     started = time.monotonic()
     uv = find_uv()
     problem = "no working uv"
+    if cached_only:
+        return _cached_tool(uv, tool, spec, started)
     if uv is not None:
         for offline in (True, False):
             argv = _uv_tool_run(uv, spec, tool, with_=with_, editable=editable, offline=offline)
@@ -164,6 +169,25 @@ def provision(
             time.monotonic() - started,
         )
     return ToolCommand(None, f"{spec} is not available: {problem}")
+
+
+def _cached_tool(uv: str | None, tool: str, spec: str, started: float) -> ToolCommand:
+    if uv is not None:
+        argv = _uv_tool_run(uv, spec, tool, with_=(), editable=None, offline=True)
+        try:
+            proc = run([*argv, "--version"], check=False, quiet=True, timeout=60)
+        except ToolError:
+            proc = None
+        if proc is not None and proc.returncode == 0:
+            label = f"{spec} (from uv's cache, as the lint session pins it)"
+            return ToolCommand(argv, label, time.monotonic() - started, pinned=True)
+    key = hashlib.sha256(spec.encode()).hexdigest()[:12]
+    venv = _cache_dir() / f"{tool}-{key}"
+    exe = _venv_bin(venv) / tool
+    if (venv / ".mlrelease-complete").is_file() and exe.exists():
+        label = f"{spec} (cached tool environment, as the lint session pins it)"
+        return ToolCommand((str(exe),), label, time.monotonic() - started, pinned=True)
+    return ToolCommand(None, f"{spec} is not cached here yet (init and the lint session cache it)")
 
 
 def _last_line(text: str) -> str:

@@ -27,6 +27,7 @@ import contextlib
 import hashlib
 import shutil
 import sys
+import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -255,7 +256,7 @@ def _define_lint(project: Project) -> None:
 
 
 def _define_tests(project: Project) -> None:
-    from mlrelease.stages.test import tests_plan
+    from mlrelease.stages.test import failure_diagnosis, tests_plan
 
     # A configured Python that is not installed: nox reports the session as skipped ("Python
     # interpreter 3.X not found"), and as failed when CI is set (--error-on-missing-interpreters).
@@ -274,7 +275,12 @@ def _define_tests(project: Project) -> None:
         with _no_new_egg_info(project):
             install_plan(session, plan, project)
         (project.root / reports_dir()).mkdir(parents=True, exist_ok=True)
-        run_plan(session, plan, project)
+        started = time.time()
+        try:
+            run_plan(session, plan, project)
+        except nox.command.CommandFailed:
+            session.warn(failure_diagnosis(project, python, started))
+            raise
 
 
 def _check_interpreter(session: nox.Session, python: str) -> None:

@@ -200,15 +200,27 @@ def break_metadata(root: Path) -> None:
         (
             break_test,
             "tests-3.12",
-            ["FAILED tests/test_monitor.py::test_shifted_data_drifts", "a test failed"],
+            [
+                "FAILED tests/test_monitor.py::test_shifted_data_drifts",
+                "a test of the repository failed",
+                "the repository's own tests failed: 1 of",
+            ],
         ),
         (
             break_coverage,
             "tests-3.12",
-            ["Required test coverage of 90% not reached", "coverage-min = 90"],
+            [
+                "Required test coverage of 90% not reached",
+                "passed: the run failed on the coverage floor, "
+                "tool.mlrelease.test.coverage-min = 90",
+            ],
         ),
         (break_docs, "docs", ["driftwatch.nosuchmodule", "fix the Sphinx warnings above"]),
-        (break_metadata, "build", ["README.md", "python -m build failed"]),
+        (
+            break_metadata,
+            "build",
+            ["README.md", "python -m build failed: the repository's build backend"],
+        ),
     ],
     ids=["lint-error", "failing-test", "coverage-under-floor", "sphinx-warning", "missing-readme"],
 )

@@ -146,10 +146,6 @@ def _no_new_egg_info(project: Project) -> Iterator[None]:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def _running_python() -> str:
-    return ".".join(str(part) for part in sys.version_info[:3])
-
-
 def _check_or_skip(session: nox.Session, plan: StagePlan) -> None:
     if plan.skip_reason:
         session.skip(plan.skip_reason)
@@ -244,7 +240,7 @@ def _define_lint(project: Project) -> None:
     plan = lint_plan(project)
 
     # nox's own interpreter unless requires-python excludes it (the project is installed for mypy)
-    python = session_python(project, _running_python()) if plan.install.project else None
+    python = session_python(project) if plan.install.project else None
 
     @nox.session(name="lint", python=python, tags=["check", "lint"], reuse_venv=True)
     def lint(session: nox.Session) -> None:
@@ -303,7 +299,7 @@ def _define_docs(project: Project) -> None:
     from mlrelease.stages.docs import docs_plan
 
     plan = docs_plan(project)
-    python = session_python(project, _running_python())  # the project is installed
+    python = session_python(project)  # the project is installed
 
     @nox.session(name="docs", python=python, tags=["check", "docs"], reuse_venv=True)
     def docs(session: nox.Session) -> None:
@@ -319,7 +315,7 @@ def _define_linkcheck(project: Project) -> None:
 
     plan = docs_plan(project, builder="linkcheck")
     tags = ["check", "docs"] if project.config.docs.linkcheck else ["docs"]
-    python = session_python(project, _running_python())
+    python = session_python(project)
 
     @nox.session(
         name="docs-linkcheck",

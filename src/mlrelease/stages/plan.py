@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,14 +192,16 @@ def reports_dir() -> str:
     return "build/reports"
 
 
-def session_python(project: Project, running: str) -> str | None:
+def session_python(project: Project, running: str | None = None) -> str | None:
     """The Python for a session that runs once (lint, docs): None (nox's own interpreter,
-    ``running``, e.g. ``"3.12.4"``) while ``requires-python`` allows it, else the newest Python of
+    ``running``, e.g. ``"3.12.4"``, default this one) while ``requires-python`` allows it, else
+    the newest Python of
     the test matrix that is installed here (the matrix's newest when none is: nox then reports it
     missing, as for a test session). The lint and docs sessions install the project, which an
     interpreter outside ``requires-python`` cannot."""
     if not project.requires_python:
         return None
+    running = running or ".".join(str(part) for part in sys.version_info[:3])
     try:
         if SpecifierSet(project.requires_python).contains(running, prereleases=True):
             return None

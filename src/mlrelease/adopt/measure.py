@@ -172,15 +172,12 @@ def provision(
 
 
 def _cached_tool(uv: str | None, tool: str, spec: str, started: float) -> ToolCommand:
+    """uv's offline tool run (not probed first: when the tool is not cached, running it fails
+    and the caller says so), else the pip tool environment init made, else nothing."""
     if uv is not None:
         argv = _uv_tool_run(uv, spec, tool, with_=(), editable=None, offline=True)
-        try:
-            proc = run([*argv, "--version"], check=False, quiet=True, timeout=60)
-        except ToolError:
-            proc = None
-        if proc is not None and proc.returncode == 0:
-            label = f"{spec} (from uv's cache, as the lint session pins it)"
-            return ToolCommand(argv, label, time.monotonic() - started, pinned=True)
+        label = f"{spec} (the lint session's pin, from uv's cache only)"
+        return ToolCommand(argv, label, time.monotonic() - started, pinned=True)
     key = hashlib.sha256(spec.encode()).hexdigest()[:12]
     venv = _cache_dir() / f"{tool}-{key}"
     exe = _venv_bin(venv) / tool
@@ -326,6 +323,8 @@ def lint_debt(root: Path, paths: list[str], ruff: ToolCommand | None = None) -> 
         check=False,
         quiet=True,
     )
+    if check.returncode != 0:  # ruff itself failed (a configuration error), or uv did
+        return LintDebt(checked=False, reason=f"{ruff.label}: {_last_line(check.stderr)}")
     try:
         findings = len(json.loads(check.stdout or "[]"))
     except json.JSONDecodeError:

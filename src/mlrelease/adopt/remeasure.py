@@ -5,8 +5,8 @@ configuration can change after. With ``fail-on = "all"`` every old finding fails
 so check runs the pinned ruff again (only one already cached: uv's cache or the tool environment
 init made, never a download) and, when mypy is on, the lint session's own mypy (``.nox/lint``,
 when the session has run with this configuration). Nothing is installed; what cannot be measured
-offline is said, not guessed. With ``fail-on = "new"`` old findings and errors do not fail, so
-there is nothing to measure.
+offline is said, not guessed. With ``fail-on = "new"`` old findings and errors do not fail, and
+without a ``noxfile.py`` there is no lint session: nothing to measure.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ FIX_NEW = 'set tool.mlrelease.lint.fail-on = "new" (only lines changed against l
 def lint_measurements(project: Project) -> list[tuple[str, str, str]]:
     """(level, what, hint) for each tool of the lint session whose old findings would fail it."""
     lint = project.config.lint
-    if lint.fail_on == "new":
-        return []
+    if lint.fail_on == "new" or not (project.root / "noxfile.py").is_file():
+        return []  # old findings do not fail; or no noxfile: there is no lint session to fail
     found: list[tuple[str, str, str]] = []
     if lint.ruff or lint.format:
         found += _ruff_measurement(project)
@@ -45,8 +45,8 @@ def _ruff_measurement(project: Project) -> list[tuple[str, str, str]]:
     if ruff.argv is None:
         return [("ok", f"lint debt not re-measured: {ruff.label}", "")]
     debt = lint_debt(project.root, lint_paths(project), ruff)
-    if not debt.checked:
-        return [("warning", f"lint debt not re-measured: {debt.reason}", "")]
+    if not debt.checked:  # e.g. the pinned ruff is not in uv's cache: nothing is downloaded
+        return [("ok", f"lint debt not re-measured: {debt.reason}", "")]
     parts = [counted(debt.findings, "ruff finding")] if lint.ruff and debt.findings else []
     if lint.format and debt.unformatted:
         parts.append(counted(debt.unformatted, "file") + " not ruff-formatted")

@@ -22,6 +22,7 @@ def make(tmp_path: Path, lint: str, code: str) -> Path:
         f"[tool.mlrelease.lint]\n{lint}",
         encoding="utf-8",
     )
+    (root / "noxfile.py").write_text('"""Sessions."""\n', encoding="utf-8")
     return root
 
 
@@ -30,14 +31,28 @@ def test_check_warns_when_fail_on_all_meets_old_ruff_findings(tmp_path: Path) ->
     ((level, what, hint),) = lint_measurements(load_project(root))
     assert level == "warning"
     assert 'lint.fail-on = "all" but the existing code has 1 ruff finding' in what
-    assert "ruff==0.17.5 (from uv's cache" in what  # the pinned one, offline
+    assert "ruff==0.17.5 (the lint session's pin, from uv's cache only)" in what
     assert 'set tool.mlrelease.lint.fail-on = "new"' in hint
     assert "ruff check --fix" in hint
+
+
+def test_a_ruff_not_in_the_cache_is_said_not_downloaded(
+    tmp_path: Path,
+) -> None:
+    root = make(tmp_path, 'mypy = "off"\n[tool.mlrelease.tools]\nruff = "0.0.1"\n', "import os\n")
+    ((level, what, _),) = lint_measurements(load_project(root))
+    assert level == "ok"
+    assert what.startswith(
+        "lint debt not re-measured: ruff==0.0.1 (the lint session's pin, from uv's cache only): "
+    )
 
 
 def test_check_is_quiet_under_fail_on_new_and_ok_when_clean(tmp_path: Path) -> None:
     root = make(tmp_path / "new", 'mypy = "off"\nfail-on = "new"\n', "import os\n")
     assert lint_measurements(load_project(root)) == []
+    bare = make(tmp_path / "bare", 'mypy = "off"\n', "import os\n")
+    (bare / "noxfile.py").unlink()  # no lint session to fail
+    assert lint_measurements(load_project(bare)) == []
     clean = make(tmp_path / "clean", 'mypy = "off"\n', '"""Tiny."""\n\nX = 1\n')
     ((level, what, _),) = lint_measurements(load_project(clean))
     assert level == "ok"

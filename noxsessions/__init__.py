@@ -23,10 +23,12 @@ editable, so source edits need no reinstall.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import shutil
 import sys
-from collections.abc import Callable, Collection
+import time
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +38,7 @@ from mlrelease import session_support
 from mlrelease.errors import ConfigError
 from mlrelease.project import Project, load_project, matrix_pythons
 from mlrelease.session_support import counted
-from mlrelease.stages.plan import StagePlan, reports_dir
+from mlrelease.stages.plan import StagePlan, egg_info_dirs, reports_dir, session_python
 
 if TYPE_CHECKING:
     from mlrelease.monorepo.members import Workspace
@@ -133,6 +135,18 @@ def run_plan(
         raise nox.command.CommandFailed(summary)
 
 
+@contextlib.contextmanager
+def _no_new_egg_info(project: Project) -> Iterator[None]:
+    """Remove the ``*.egg-info`` directories the session's editable install or build made
+    (setuptools writes them beside the sources): nothing is left in the repository."""
+    before = egg_info_dirs(project.root)
+    try:
+        yield
+    finally:
+        for path in sorted(egg_info_dirs(project.root) - before):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def _check_or_skip(session: nox.Session, plan: StagePlan) -> None:
     if plan.skip_reason:
         session.skip(plan.skip_reason)
@@ -226,16 +240,20 @@ def _define_lint(project: Project) -> None:
 
     plan = lint_plan(project)
 
-    @nox.session(name="lint", tags=["check", "lint"], reuse_venv=True)
+    # nox's own interpreter unless requires-python excludes it (the project is installed for mypy)
+    python = session_python(project) if plan.install.project else None
+
+    @nox.session(name="lint", python=python, tags=["check", "lint"], reuse_venv=True)
     def lint(session: nox.Session) -> None:
         """ruff check, ruff format --check and mypy, as the repository configures them."""
         _check_or_skip(session, plan)
-        install_plan(session, plan, project)
+        with _no_new_egg_info(project):
+            install_plan(session, plan, project)
         run_plan(session, plan, project, keep_going=True)
 
 
 def _define_tests(project: Project) -> None:
-    from mlrelease.stages.test import tests_plan
+    from mlrelease.stages.test import failure_diagnosis, tests_plan
 
     # A configured Python that is not installed: nox reports the session as skipped ("Python
     # interpreter 3.X not found"), and as failed when CI is set (--error-on-missing-interpreters).
@@ -251,9 +269,15 @@ def _define_tests(project: Project) -> None:
         plan = tests_plan(project, python, session.posargs)
         _check_or_skip(session, plan)
         _check_interpreter(session, python)
-        install_plan(session, plan, project)
+        with _no_new_egg_info(project):
+            install_plan(session, plan, project)
         (project.root / reports_dir()).mkdir(parents=True, exist_ok=True)
-        run_plan(session, plan, project)
+        started = time.time()
+        try:
+            run_plan(session, plan, project)
+        except nox.command.CommandFailed:
+            session.warn(failure_diagnosis(project, python, started))
+            raise
 
 
 def _check_interpreter(session: nox.Session, python: str) -> None:
@@ -276,13 +300,15 @@ def _define_docs(project: Project) -> None:
     from mlrelease.stages.docs import docs_plan
 
     plan = docs_plan(project)
+    python = session_python(project)  # the project is installed
 
-    @nox.session(name="docs", tags=["check", "docs"], reuse_venv=True)
+    @nox.session(name="docs", python=python, tags=["check", "docs"], reuse_venv=True)
     def docs(session: nox.Session) -> None:
         """sphinx-build (warnings as errors, as configured) into build/docs/html."""
         _check_or_skip(session, plan)
-        install_plan(session, plan, project)
-        run_plan(session, plan, project)
+        with _no_new_egg_info(project):
+            install_plan(session, plan, project)
+            run_plan(session, plan, project)
 
 
 def _define_linkcheck(project: Project) -> None:
@@ -290,15 +316,21 @@ def _define_linkcheck(project: Project) -> None:
 
     plan = docs_plan(project, builder="linkcheck")
     tags = ["check", "docs"] if project.config.docs.linkcheck else ["docs"]
+    python = session_python(project)
 
     @nox.session(
-        name="docs-linkcheck", tags=tags, reuse_venv=True, default=project.config.docs.linkcheck
+        name="docs-linkcheck",
+        python=python,
+        tags=tags,
+        reuse_venv=True,
+        default=project.config.docs.linkcheck,
     )
     def docs_linkcheck(session: nox.Session) -> None:
         """Check the docs' external links (needs network)."""
         _check_or_skip(session, plan)
-        install_plan(session, plan, project)
-        run_plan(session, plan, project)
+        with _no_new_egg_info(project):
+            install_plan(session, plan, project)
+            run_plan(session, plan, project)
 
 
 def _define_build(project: Project) -> None:
@@ -315,7 +347,8 @@ def _define_build(project: Project) -> None:
         install_plan(session, plan, project)
         for old in clean_outdir(project):
             session.log(f"removed earlier build output {old.relative_to(project.root)}")
-        run_plan(session, plan, project)
+        with _no_new_egg_info(project):
+            run_plan(session, plan, project)
         for path in dist_files(project):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             session.log(f"built {path.relative_to(project.root)}  sha256 {digest}")

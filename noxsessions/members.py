@@ -16,7 +16,7 @@ import nox
 
 from mlrelease.monorepo.members import Member, Workspace, load_member_project
 from mlrelease.project import Project, matrix_pythons
-from mlrelease.stages.plan import StagePlan, reports_dir
+from mlrelease.stages.plan import StagePlan, reports_dir, session_python
 
 
 def _siblings(workspace: Workspace, member: Member) -> list[str]:
@@ -101,7 +101,9 @@ def _aggregate(
 def _define_lint(key: str, project: Project, siblings: list[str]) -> None:
     from mlrelease.stages.lint import lint_plan
 
-    @nox.session(name=f"lint-{key}", tags=["check", "lint", key], reuse_venv=True)
+    python = session_python(project) if lint_plan(project).install.project else None
+
+    @nox.session(name=f"lint-{key}", python=python, tags=["check", "lint", key], reuse_venv=True)
     def lint(session: nox.Session) -> None:
         """ruff check, ruff format --check and mypy of one member."""
         from noxsessions import run_plan
@@ -139,7 +141,9 @@ def _define_tests(key: str, project: Project, siblings: list[str]) -> None:
 def _define_docs(key: str, project: Project, siblings: list[str]) -> None:
     from mlrelease.stages.docs import docs_plan
 
-    @nox.session(name=f"docs-{key}", tags=["check", "docs", key], reuse_venv=True)
+    python = session_python(project)  # the member is installed: within its requires-python
+
+    @nox.session(name=f"docs-{key}", python=python, tags=["check", "docs", key], reuse_venv=True)
     def docs(session: nox.Session) -> None:
         """sphinx-build of one member's docs."""
         from noxsessions import run_plan

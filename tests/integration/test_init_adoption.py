@@ -443,6 +443,7 @@ def master_repo(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("wheel-env")
 def test_wheel_install_adopts_d_rules_on_master_with_the_pinned_ruff(
     tmp_path: Path, wheel_env: WheelEnv
 ) -> None:
@@ -450,7 +451,7 @@ def test_wheel_install_adopts_d_rules_on_master_with_the_pinned_ruff(
     against origin/master, and its noxfile passes the repository's D rules at line length 88."""
     root = master_repo(tmp_path, "ruff-d-master")
     out = _adopt_from_wheel(wheel_env, root)
-    assert "lint: 2 existing ruff findings" in out
+    assert "lint: 2 ruff findings" in out
     assert 'lint.fail-on = "new" against origin/master' in out
     assert "lint: measured with ruff==0.17.5" in out
     cfg = table(root)
@@ -470,6 +471,7 @@ def test_wheel_install_adopts_d_rules_on_master_with_the_pinned_ruff(
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("wheel-env")
 def test_wheel_install_runs_tests_as_ci_and_docs_as_the_makefile(
     tmp_path: Path, wheel_env: WheelEnv
 ) -> None:
@@ -489,16 +491,20 @@ def test_wheel_install_runs_tests_as_ci_and_docs_as_the_makefile(
     docs = main_repo_without_tags(tmp_path, "doc-makefile")
     out = _adopt_from_wheel(wheel_env, docs)
     assert "docs: sphinx-build runs from doc/ as doc/Makefile runs it" in out
-    proc = wheel_env.run(docs, "nox", "-s", "docs")
+    proc = wheel_env.run(docs, "nox", "-t", "check")
     assert proc.returncode == 0, proc.stdout[-6000:]
+    for session in ("lint", "tests-3.11", "docs", "build"):
+        assert f"* {session}: success" in proc.stdout, session
     assert (docs / "build" / "docs" / "html" / "generated" / "api.html").is_file()
     assert (docs / "doc" / "generated" / "api.rst").is_file()
     assert not (docs / "generated").exists()  # nothing generated in the repository root
-    status = git(docs, "status", "--porcelain")  # the editable install's egg-info aside
+    status = git(docs, "status", "--porcelain")
     assert "generated" not in status, status
+    assert "egg-info" not in status, status  # the editable installs' and the build's removed
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("wheel-env")
 def test_wheel_install_checks_pins_floors_and_mkdocs_green(
     tmp_path: Path, wheel_env: WheelEnv
 ) -> None:
@@ -550,3 +556,76 @@ def test_flit_version_module_is_stamped_by_the_release_init_announces(tmp_path: 
         '__version__ = "0.8.1"\n'
     )
     assert "v0.8.1" in git(root, "tag", "--list").split()
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("wheel-env")
+def test_wheel_install_adopts_flit_version_module_and_calendar_tags_green(
+    tmp_path: Path, wheel_env: WheelEnv
+) -> None:
+    """flit reading tinyclip/_version.py (tagged v0.8.0), and calendar-version tags: each goes
+    init -> commit -> nox -t check green from the wheel, and init promises no semver bump."""
+    flit = main_repo_without_tags(tmp_path, "flit-version")
+    git(flit, "tag", "v0.8.0")
+    out = _adopt_from_wheel(wheel_env, flit)
+    assert "version: __version__ in tinyclip/_version.py (read by flit_core)" in out
+    calver = main_repo_without_tags(tmp_path, "calver-tags")
+    git(calver, "tag", "2024.12.0")
+    (calver / "README.md").write_text("# weekly\n\nv2\n", encoding="utf-8")
+    git(calver, "commit", "-qam", "fix: later")
+    git(calver, "tag", "2025.1.0")
+    out = _adopt_from_wheel(wheel_env, calver)
+    assert "the tags are calendar versions (2025.1.0)" in out
+    assert "semver" not in out.replace("not bumped as semver", "")
+    for root, wheel in ((flit, "tinyclip-0.8.0-"), (calver, "weekly-2025.1.0-")):
+        proc = wheel_env.run(root, "nox", "-t", "check")
+        assert proc.returncode == 0, proc.stdout[-6000:]
+        for session in ("lint", "tests-3.11", "build"):
+            assert f"* {session}: success" in proc.stdout, (root.name, session)
+        assert list((root / "dist").glob(f"{wheel}*.whl")), root.name
+        status = git(root, "status", "--porcelain")
+        assert status == "", status  # nothing left in the repository (egg-info, reports aside)
+
+    # the repository's own test fails: the report says so, and blames no coverage floor
+    test = calver / "tests" / "test_week.py"
+    test.write_text(test.read_text(encoding="utf-8").replace("== 2", "== 3"), encoding="utf-8")
+    proc = wheel_env.run(calver, "nox", "-s", "tests-3.11")
+    assert proc.returncode != 0
+    assert "the repository's own tests failed: 1 of 1 test (FAILED and ERROR above)" in (
+        proc.stdout
+    ), proc.stdout[-3000:]
+
+
+@pytest.mark.slow
+@pytest.mark.xdist_group("wheel-env")
+def test_wheel_install_mypy_with_old_errors_is_on_under_fail_on_new(
+    tmp_path: Path, wheel_env: WheelEnv
+) -> None:
+    """The repository runs mypy (its pre-commit hook) and its code has an old type error: init's
+    trial finds it, turns mypy on under fail-on = "new", and lint fails only on new errors."""
+    upstream = tmp_path / "fixture"
+    shutil.copytree(FIXTURES / "scm-docs", upstream)
+    old = "def old() -> int:\n    return 'old'\n"
+    (upstream / "src" / "shiftlens" / "legacy.py").write_text(old, encoding="utf-8")
+    shutil.copytree(upstream, tmp_path / "mypy-debt")
+    root = tmp_path / "mypy-debt"
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "feat: first version")
+    git(tmp_path, "init", "-q", "--bare", str(tmp_path / "remote.git"))
+    git(root, "remote", "add", "origin", str(tmp_path / "remote.git"))
+    git(root, "push", "-q", "origin", "main")
+    git(root, "fetch", "-q", "origin")
+    out = _adopt_from_wheel(wheel_env, root)
+    assert "mypy 2.4.1 finds 1 error in the existing code" in out, out
+    assert "lint: 0 ruff findings, 0 unformatted files, 1 mypy error in the existing code" in out
+    assert table(root)["lint"]["fail-on"] == "new"
+    proc = wheel_env.run(root, "nox", "-s", "lint")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    assert "mypy: 0 errors in lines changed against origin/main; 1 older error" in proc.stdout
+    legacy = root / "src" / "shiftlens" / "legacy.py"
+    legacy.write_text(old + "\n\ndef new() -> str:\n    return 1\n", encoding="utf-8")
+    proc = wheel_env.run(root, "nox", "-s", "lint")
+    assert proc.returncode != 0
+    assert "src/shiftlens/legacy.py:6: error: Incompatible return value" in proc.stdout
+    assert "mypy: 1 error in lines changed against origin/main" in proc.stdout

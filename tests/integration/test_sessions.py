@@ -7,6 +7,7 @@ environments; each broken copy runs only the session it breaks (reinstalling jus
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -200,15 +201,27 @@ def break_metadata(root: Path) -> None:
         (
             break_test,
             "tests-3.12",
-            ["FAILED tests/test_monitor.py::test_shifted_data_drifts", "a test failed"],
+            [
+                "FAILED tests/test_monitor.py::test_shifted_data_drifts",
+                "a test of the repository failed",
+                "the repository's own tests failed: 1 of",
+            ],
         ),
         (
             break_coverage,
             "tests-3.12",
-            ["Required test coverage of 90% not reached", "coverage-min = 90"],
+            [
+                "Required test coverage of 90% not reached",
+                "passed: the run failed on the coverage floor, "
+                "tool.mlrelease.test.coverage-min = 90",
+            ],
         ),
         (break_docs, "docs", ["driftwatch.nosuchmodule", "fix the Sphinx warnings above"]),
-        (break_metadata, "build", ["README.md", "python -m build failed"]),
+        (
+            break_metadata,
+            "build",
+            ["README.md", "python -m build failed: the repository's build backend"],
+        ),
     ],
     ids=["lint-error", "failing-test", "coverage-under-floor", "sphinx-warning", "missing-readme"],
 )
@@ -345,3 +358,25 @@ def test_build_works_with_a_broken_uv_first_on_path(tmp_path: Path, uv_package: 
     else:
         assert "--installer" not in proc.stdout
         assert "virtualenv" in proc.stdout, proc.stdout[-3000:]
+
+
+def test_lint_and_docs_run_within_requires_python_not_on_noxs_own(tmp_path: Path) -> None:
+    """nox runs on this interpreter; a project that excludes it gets lint and docs (which install
+    the project) on the matrix's newest Python; the tests keep their matrix, build nox's own."""
+
+    def exclude_this_python(root: Path) -> None:
+        path = root / "pyproject.toml"
+        newer = f"3.{sys.version_info[1] + 1}"
+        text = path.read_text(encoding="utf-8")
+        text = text.replace('requires-python = ">=3.10"', f'requires-python = ">={newer}"')
+        text = text.replace('python = ["3.11", "3.12"]', f'python = ["{newer}"]')
+        path.write_text(text, encoding="utf-8")
+
+    for change, expected in ((None, None), (exclude_this_python, f"3.{sys.version_info[1] + 1}")):
+        root = make_copy(tmp_path / str(expected), change)
+        proc = nox(root, tmp_path / "envs", "-l", "--json")
+        assert proc.returncode == 0, proc.stdout
+        pythons = {s["session"]: s["python"] for s in json.loads(proc.stdout)}
+        assert pythons["lint"] == expected
+        assert pythons["docs"] == expected
+        assert pythons["build"] is None

@@ -17,6 +17,7 @@ from mlrelease._util.git import Repo
 from mlrelease._util.pyenv import inactive_shim
 from mlrelease.adopt.noxheader import header_findings
 from mlrelease.adopt.placeholder import PLACEHOLDER_REPO, fix_text, placeholder_uses
+from mlrelease.adopt.remeasure import lint_measurements
 from mlrelease.auth.feed import TOKEN_ENV
 from mlrelease.auth.registry import PASSWORD_ENV, is_acr
 from mlrelease.errors import ConfigError, ToolError
@@ -61,6 +62,7 @@ def environment_findings(root: Path, pythons: tuple[str, ...] = ()) -> list[Find
     else:
         findings.append(Finding("ok", "git repository"))
         findings += _lint_base_findings(project)
+    findings += [Finding(level, what, hint) for level, what, hint in lint_measurements(project)]
     wanted = list(pythons) or matrix_pythons(project)
     missing = [v for v in wanted if v not in available_pythons()]
     for version in missing:
@@ -218,7 +220,7 @@ def _lint_base_findings(project: Project) -> list[Finding]:
     """``lint.fail-on = "new"`` compares against ``lint.base``: it must resolve in this clone."""
 
     lint = project.config.lint
-    if lint.fail_on != "new" or not (lint.ruff or lint.format):
+    if lint.fail_on != "new" or not (lint.ruff or lint.format or lint.mypy != "off"):
         return []
     repo = Repo(project.root)
     if repo.query("rev-parse", "--verify", "--quiet", f"{lint.base}^{{commit}}") is not None:

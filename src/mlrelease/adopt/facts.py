@@ -324,7 +324,7 @@ def tool_pins(root: Path, data: dict[str, Any]) -> ToolPins:
 
 
 def version_ahead_of_tag(declared: str, tag: str, tagged: str) -> list[str]:
-    """A warning when the declared version is ahead of the newest tag: releases count from tags."""
+    """A note when the declared version is ahead of the newest tag: it is the next release."""
     try:
         ahead = Version(declared) > Version(tagged)
     except InvalidVersion:
@@ -332,9 +332,9 @@ def version_ahead_of_tag(declared: str, tag: str, tagged: str) -> list[str]:
     if not ahead:
         return []
     return [
-        f"the declared version {declared} is ahead of the newest tag {tag}: the next release is "
-        f"computed from {tag} (a fix: gives the next patch of {tagged}); to release {declared}, "
-        f"run `mlrelease release --as {declared}`"
+        f"the declared version {declared} is ahead of the newest tag {tag}: it is the next "
+        f"release once a feat, fix or perf commit is there (not the next patch of {tagged}); "
+        f"or release it now with `mlrelease release --as {declared}`"
     ]
 
 

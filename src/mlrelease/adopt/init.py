@@ -18,7 +18,6 @@ from importlib import resources
 from pathlib import Path
 
 from mlrelease import __version__
-from mlrelease._util.console import counted
 from mlrelease._util.runner import run
 from mlrelease.adopt.detect import Detected, detect
 from mlrelease.adopt.measure import ruff_command
@@ -31,6 +30,7 @@ from mlrelease.adopt.placeholder import (
 )
 from mlrelease.adopt.table import (
     check_appended_toml,
+    existing_debt,
     lint_fail_on_new,
     lint_format_decision,
     table_text,
@@ -503,21 +503,21 @@ def _explain_tests(found: Detected) -> list[str]:
 def _explain_lint(found: Detected) -> list[str]:
 
     debt = found.lint
-    fmt, fmt_why = lint_format_decision(found)
-    if not debt.checked:
+    _, fmt_why = lint_format_decision(found)
+    if lint_fail_on_new(found):
+        base = found.branch.base if found.branch else "origin/main"
+        unchecked = "" if debt.checked else f" (ruff not measured: {debt.reason})"
+        line = (
+            f"lint: {existing_debt(found)} in the existing code{unchecked}: lint.fail-on = "
+            f'"new" against {base} (only changed lines fail; set "all" when clean)'
+        )
+    elif not debt.checked:
         line = (
             f"lint: could not look for existing findings ({debt.reason}); if `nox -s lint` "
             'fails on old code, set lint.fail-on = "new"'
         )
         if found.branch and found.branch.base != "origin/main":
             line += f" (lint.base is {found.branch.base})"
-    elif lint_fail_on_new(found):
-        unformatted = f", {counted(debt.unformatted, 'unformatted file')}" if fmt else ""
-        base = found.branch.base if found.branch else "origin/main"
-        line = (
-            f"lint: {counted(debt.findings, 'existing ruff finding')}{unformatted}: "
-            f'lint.fail-on = "new" against {base} (only changed lines fail; set "all" when clean)'
-        )
     else:
         line = 'lint: ruff finds nothing; every finding fails (fail-on = "all")'
     lines = [line]
@@ -551,9 +551,9 @@ def _explain_repository(found: Detected) -> list[str]:
             )
             if found.tags.calver:
                 lines.append(
-                    f"warning: the tags are calendar versions ({found.tags.example}); mlrelease "
-                    "computes the next version from commits as semver: release the next "
-                    "calendar version with `mlrelease release --as YYYY.M.0`"
+                    f"note: the tags are calendar versions ({found.tags.example}), not "
+                    "bumped as semver: the next follows the calendar (YEAR.N+1.0 for a feat, "
+                    "YEAR.N.P+1 for fixes, YEAR.1.0 in a new year; or `mlrelease release --as`)"
                 )
         else:
             lines.append('tags: none yet; tag-format = "v{version}" (the first release tags it)')

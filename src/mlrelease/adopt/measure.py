@@ -119,14 +119,19 @@ def provision(
     cwd: Path | None = None,
     env: dict[str, str] | None = None,
     venv: Path | None = None,
+    cached_only: bool = False,
 ) -> ToolCommand:
     """A command that runs ``tool`` at ``version``, with ``with_`` requirements and the
     ``editable`` project beside it: uv's cached tool environment, else a venv made with pip
-    (``venv``, default one kept under the user cache), else the tool on PATH (said so)."""
+    (``venv``, default one kept under the user cache), else the tool on PATH (said so).
+    ``cached_only`` (``mlrelease check``): only what is already cached, nothing downloaded or
+    installed, never a stand-in from PATH."""
     spec = requirement(tool, version)
     started = time.monotonic()
     uv = find_uv()
     problem = "no working uv"
+    if cached_only:
+        return _cached_tool(uv, tool, spec, started)
     if uv is not None:
         for offline in (True, False):
             argv = _uv_tool_run(uv, spec, tool, with_=with_, editable=editable, offline=offline)
@@ -166,6 +171,22 @@ def provision(
     return ToolCommand(None, f"{spec} is not available: {problem}")
 
 
+def _cached_tool(uv: str | None, tool: str, spec: str, started: float) -> ToolCommand:
+    """uv's offline tool run (not probed first: when the tool is not cached, running it fails
+    and the caller says so), else the pip tool environment init made, else nothing."""
+    if uv is not None:
+        argv = _uv_tool_run(uv, spec, tool, with_=(), editable=None, offline=True)
+        label = f"{spec} (the lint session's pin, from uv's cache only)"
+        return ToolCommand(argv, label, time.monotonic() - started, pinned=True)
+    key = hashlib.sha256(spec.encode()).hexdigest()[:12]
+    venv = _cache_dir() / f"{tool}-{key}"
+    exe = _venv_bin(venv) / tool
+    if (venv / ".mlrelease-complete").is_file() and exe.exists():
+        label = f"{spec} (cached tool environment, as the lint session pins it)"
+        return ToolCommand((str(exe),), label, time.monotonic() - started, pinned=True)
+    return ToolCommand(None, f"{spec} is not cached here yet (init and the lint session cache it)")
+
+
 def _last_line(text: str) -> str:
     lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
     return lines[-1][:200] if lines else "no output"
@@ -178,6 +199,7 @@ class MypyTrial:
     errors: int = 0
     seconds: float = 0.0
     detail: str = ""  # the tool label, or why it did not run
+    crashed: bool = False  # mypy itself failed (exit status 2: configuration, no files)
 
 
 # Build-time version for a copy without git history (setuptools-scm, hatch-vcs, pdm's scm source).
@@ -252,9 +274,8 @@ def mypy_trial(
     m = re.search(r"Found (\d+) errors?", proc.stdout)
     errors = int(m.group(1)) if m else (0 if proc.returncode == 0 else 1)
     if proc.returncode not in (0, 1):  # 2: mypy itself failed (bad config, no files)
-        return MypyTrial(
-            ran=True, passed=False, errors=errors, seconds=seconds, detail=_last_line(proc.stdout)
-        )
+        detail = _last_line(proc.stdout + proc.stderr)
+        return MypyTrial(ran=True, errors=errors, seconds=seconds, detail=detail, crashed=True)
     return MypyTrial(
         ran=True,
         passed=proc.returncode == 0,
@@ -278,6 +299,7 @@ class LintDebt:
 class MypyDecision:
     on: bool
     why: str
+    errors: int = 0  # existing errors: on only under lint.fail-on = "new" (only new ones fail)
 
 
 def ruff_command(version: str | None = None) -> list[str] | None:
@@ -301,6 +323,8 @@ def lint_debt(root: Path, paths: list[str], ruff: ToolCommand | None = None) -> 
         check=False,
         quiet=True,
     )
+    if check.returncode != 0:  # ruff itself failed (a configuration error), or uv did
+        return LintDebt(checked=False, reason=f"{ruff.label}: {_last_line(check.stderr)}")
     try:
         findings = len(json.loads(check.stdout or "[]"))
     except json.JSONDecodeError:
@@ -327,8 +351,10 @@ def decide_mypy(
     trial: bool = True,
 ) -> MypyDecision:
     """mypy is on only when the repository runs it (CI, pre-commit, tox, nox, Makefile) and the
-    pinned mypy passes in the lint session's environment; a ``[tool.mypy]`` section alone is
-    not enough (many repositories have one and never run mypy)."""
+    pinned mypy passes in the lint session's environment, or finds errors that
+    ``lint.fail-on = "new"`` then covers (:mod:`mlrelease.stages.mypy_new`: only errors in
+    changed lines fail); a ``[tool.mypy]`` section alone is not enough (many repositories have
+    one and never run mypy)."""
     hook = any(
         isinstance(h, dict) and h.get("id") == "mypy"
         for repo in pre_commit_hooks(root)
@@ -355,6 +381,12 @@ def decide_mypy(
         "package is installed in a temporary copy, which can take a few minutes)"
     )
     result = mypy_trial(root, version, targets=targets, requirements=pins.lint_requirements)
+    return mypy_from_trial(result, where, version)
+
+
+def mypy_from_trial(result: MypyTrial, where: str, version: str) -> MypyDecision:
+    """What a trial says: on when it passes or finds errors (``fail-on = "new"`` covers them),
+    off when it could not run or mypy itself failed."""
     if not result.ran:
         return MypyDecision(
             False,
@@ -367,10 +399,17 @@ def decide_mypy(
             f"on: the repository runs it ({where}) and mypy {version} passes in the lint "
             f"session's environment ({result.seconds:.0f} s)",
         )
+    if result.crashed:
+        return MypyDecision(
+            False,
+            f"the repository runs mypy ({where}), but mypy {version} itself fails as the lint "
+            f'session runs it ({result.detail}); lint.mypy = "off" (set "on" once it runs)',
+        )
     return MypyDecision(
-        False,
-        f"the repository runs mypy ({where}), but mypy {version} finds "
-        f"{counted(result.errors, 'error')} "
-        'with the package installed, as the lint session runs it; lint.mypy = "off" (fix '
-        'them, then set "on")',
+        True,
+        f"on: the repository runs it ({where}); mypy {version} finds "
+        f"{counted(result.errors, 'error')} in the existing code with the package installed, "
+        'as the lint session runs it: lint.fail-on = "new" covers them (only errors in '
+        f"changed lines fail; {result.seconds:.0f} s)",
+        errors=max(result.errors, 1),
     )

@@ -51,9 +51,26 @@ def lint_format_decision(found: Detected) -> tuple[bool, str]:
 
 
 def lint_fail_on_new(found: Detected) -> bool:
+    """The existing code has ruff findings (or unformatted files) or mypy errors: only lines
+    changed against ``lint.base`` fail."""
     debt = found.lint
     fmt, _ = lint_format_decision(found)
-    return debt.checked and bool(debt.findings or (fmt and debt.unformatted))
+    ruff_debt = debt.checked and bool(debt.findings or (fmt and debt.unformatted))
+    return ruff_debt or found.mypy.errors > 0
+
+
+def existing_debt(found: Detected) -> str:
+    """``2 ruff findings, 0 unformatted files, 3 mypy errors``: what the existing code has."""
+    debt = found.lint
+    fmt, _ = lint_format_decision(found)
+    parts = []
+    if debt.checked:
+        parts.append(counted(debt.findings, "ruff finding"))
+        if fmt:
+            parts.append(counted(debt.unformatted, "unformatted file"))
+    if found.mypy.errors:
+        parts.append(counted(found.mypy.errors, "mypy error"))
+    return ", ".join(parts)
 
 
 def _lint_table(found: Detected) -> Any:
@@ -65,9 +82,7 @@ def _lint_table(found: Detected) -> Any:
         lint.add(tomlkit.comment(why[:1].upper() + why[1:] + "."))
         lint.add("format", False)
     if lint_fail_on_new(found):
-        unformatted = f" and {counted(debt.unformatted, 'unformatted file')}" if fmt else ""
-        findings = counted(debt.findings, "ruff finding")
-        lint.add(tomlkit.comment(f"The existing code has {findings}{unformatted}:"))
+        lint.add(tomlkit.comment(f"The existing code has {existing_debt(found)}:"))
         lint.add(tomlkit.comment('only lines changed against `base` fail. Set "all" once clean.'))
         lint.add("fail-on", "new")
     if (
@@ -92,10 +107,10 @@ def _version_table(found: Detected) -> Any:
     if found.tags.calver:
         version.add(
             tomlkit.comment(
-                f"Calendar versions ({found.tags.example}): a release bumps them as semver;"
+                f"Calendar versions ({found.tags.example}), not bumped as semver: the next"
             )
         )
-        version.add(tomlkit.comment("release the next date with `mlrelease release --as X`."))
+        version.add(tomlkit.comment("follows the calendar (YEAR.N+1.0, YEAR.N.P+1, YEAR.1.0)."))
     if found.tags.format and found.tags.format != "v{version}":
         version.add(
             tomlkit.comment(

@@ -51,8 +51,9 @@ def build_plan(project: Project, *, use_uv: bool = False) -> StagePlan:
         Command(
             argv=tuple(argv),
             why="python -m build",
-            hint="the build backend refused the project; its message is above "
-            "(e.g. a readme or license file named in [project] that does not exist)",
+            hint=f"the repository's build backend ({project.build_backend}) refused the "
+            "project; its message is above (e.g. a readme or license file named in [project] "
+            "that does not exist)",
             env=env,
         ),
         Command(

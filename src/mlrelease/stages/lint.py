@@ -3,7 +3,8 @@
 :func:`lint_plan` is pure planning. With ``fail-on = "new"`` the ruff steps go through this
 module's own command, ``python -m mlrelease.stages.lint_new --base REF PATH...``: ruff has no
 baseline, so it runs ruff with JSON output and fails only on findings in lines changed against
-``lint.base`` (parsed from ``git diff -U0``), and format-checks only the changed files.
+``lint.base`` (parsed from ``git diff -U0``), and format-checks only the changed files; mypy
+goes through :mod:`mlrelease.stages.mypy_new` alike.
 """
 
 from __future__ import annotations
@@ -103,13 +104,7 @@ def lint_plan(project: Project) -> StagePlan:
         targets = [] if _mypy_configures_files(project) else [*([src] if src else [])]
         extra = ["--strict"] if cfg.mypy == "strict" else []
         if targets or _mypy_configures_files(project):
-            commands.append(
-                Command(
-                    argv=("mypy", *extra, *targets),
-                    why="mypy",
-                    hint="fix the type errors listed above (file:line: error: ...)",
-                )
-            )
+            commands.append(_mypy_command(cfg.fail_on, cfg.base, ("mypy", *extra, *targets)))
     requirements += cfg.requirements
     notes = []
     if mypy_on:
@@ -119,6 +114,21 @@ def lint_plan(project: Project) -> StagePlan:
         install=Install(requirements=tuple(requirements), project=mypy_on),
         commands=tuple(commands),
         notes=tuple(notes),
+    )
+
+
+def _mypy_command(fail_on: str, base: str, mypy: tuple[str, ...]) -> Command:
+    """mypy as configured; with ``fail-on = "new"`` through :mod:`mlrelease.stages.mypy_new`,
+    which fails only on errors in lines changed against ``base`` (as ruff's new findings)."""
+    if fail_on == "new":
+        return Command(
+            argv=("python", "-m", "mlrelease.stages.mypy_new", "--base", base, "--", *mypy),
+            why=f"mypy: only errors in lines changed against {base} fail",
+            hint="fix the type errors listed above (they are in lines you changed)",
+            core=True,
+        )
+    return Command(
+        argv=mypy, why="mypy", hint="fix the type errors listed above (file:line: error: ...)"
     )
 
 
@@ -174,7 +184,7 @@ def changed_against(root: Path, base: str) -> tuple[Path, dict[str, set[int] | N
     return top, result
 
 
-def _is_changed(
+def is_changed(
     changed: dict[str, set[int] | None], top: Path, filename: str, row: int | None
 ) -> bool:
     try:
@@ -195,7 +205,7 @@ def new_findings(
     for item in findings:
         location = item.get("location") or {}
         row = location.get("row") if isinstance(location, dict) else None
-        if _is_changed(changed, top, str(item.get("filename", "")), row):
+        if is_changed(changed, top, str(item.get("filename", "")), row):
             out.append(item)
     return out
 

@@ -10,10 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shlex
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from mlrelease.project import Project
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from mlrelease.project import Project, available_pythons, matrix_pythons
 
 # Placeholder in a command's argv that the runner replaces with the built files (sdist + wheel).
 DIST_FILES = "{dist-files}"
@@ -186,3 +190,31 @@ def reports_dir() -> str:
     package by setuptools' flat-layout discovery and break the build of such projects.
     """
     return "build/reports"
+
+
+def session_python(project: Project, running: str | None = None) -> str | None:
+    """The Python for a session that runs once (lint, docs): None (nox's own interpreter,
+    ``running``, e.g. ``"3.12.4"``, default this one) while ``requires-python`` allows it, else
+    the newest Python of
+    the test matrix that is installed here (the matrix's newest when none is: nox then reports it
+    missing, as for a test session). The lint and docs sessions install the project, which an
+    interpreter outside ``requires-python`` cannot."""
+    if not project.requires_python:
+        return None
+    running = running or ".".join(str(part) for part in sys.version_info[:3])
+    try:
+        if SpecifierSet(project.requires_python).contains(running, prereleases=True):
+            return None
+    except InvalidSpecifier:
+        return None
+    pythons = matrix_pythons(project)
+    present = available_pythons(tuple(pythons))
+    chosen = present or pythons
+    return chosen[-1] if chosen else None
+
+
+def egg_info_dirs(root: Path) -> set[Path]:
+    """The ``*.egg-info`` directories setuptools writes beside the sources (at the root, or in
+    ``src/``) when the project is installed editable or built: the sessions remove the ones
+    they made, so nothing is left in the repository."""
+    return {*root.glob("*.egg-info"), *root.glob("*/*.egg-info")}

@@ -13,7 +13,7 @@ from mlrelease.adopt.detect import Detected, detect
 from mlrelease.adopt.docsbuild import docs_build
 from mlrelease.adopt.facts import ToolPins, tool_pins
 from mlrelease.adopt.init import NOXFILE, explain
-from mlrelease.adopt.measure import decide_mypy
+from mlrelease.adopt.measure import MypyTrial, decide_mypy, mypy_from_trial
 from mlrelease.adopt.table import table_text
 from mlrelease.project import load_project
 from mlrelease.stages import test as test_stage
@@ -80,9 +80,13 @@ def test_calendar_version_tags_are_recognised_and_warned(tmp_path: Path) -> None
     assert d.tags.calver
     assert d.tags.example == "2025.1.0"
     text = lines(d)
-    assert "warning: the tags are calendar versions (2025.1.0)" in text
+    assert (
+        "note: the tags are calendar versions (2025.1.0), not bumped as semver: the next follows the calendar"
+        in text
+    )
+    assert "computes the next version from commits as semver" not in text
     assert "mlrelease release --as" in text
-    assert "Calendar versions (2025.1.0)" in table_text(d, dockerfile=False)
+    assert "Calendar versions (2025.1.0), not bumped as semver" in table_text(d, dockerfile=False)
 
 
 def test_tag_example_is_the_newest_tag_and_a_declared_version_ahead_is_warned(
@@ -99,8 +103,8 @@ def test_tag_example_is_the_newest_tag_and_a_declared_version_ahead_is_warned(
     assert d.tags.example == "v0.3.0"
     assert not d.tags.calver
     assert (
-        "warning: the declared version 0.4.0 is ahead of the newest tag v0.3.0: the next release "
-        "is computed from v0.3.0" in lines(d)
+        "warning: the declared version 0.4.0 is ahead of the newest tag v0.3.0: it is the next "
+        "release once a feat, fix or perf commit is there" in lines(d)
     )
 
 
@@ -203,6 +207,32 @@ def test_a_mypy_section_alone_does_not_turn_mypy_on(tmp_path: Path) -> None:
     )  # fmt: skip
     assert runs.on
     assert "Makefile" in runs.why
+
+
+def test_mypy_errors_in_a_repository_that_runs_mypy_are_covered_by_fail_on_new(
+    tmp_path: Path,
+) -> None:
+    """The trial finds old errors: mypy stays on, and fail-on = "new" (which filters mypy too)
+    keeps them from failing lint; mypy itself failing (exit 2) turns it off."""
+    d = found(tmp_path, "ruff-d-master", branch="master")
+    trial = MypyTrial(ran=True, errors=3, seconds=2.0, detail="mypy==2.4.1")
+    d.mypy = mypy_from_trial(trial, "Makefile", "2.4.1")
+    assert d.mypy.on
+    assert d.mypy.errors == 3
+    text = lines(d)
+    assert "lint: 3 mypy errors in the existing code (ruff not measured: " in text
+    assert 'lint.fail-on = "new" against master' in text
+    assert "mypy: on: the repository runs it (Makefile); mypy 2.4.1 finds 3 errors" in text
+    table = table_text(d, dockerfile=False)
+    assert "# The existing code has 3 mypy errors:" in table
+    assert 'fail-on = "new"' in table
+    assert 'mypy = "off"' not in table
+    crashed = MypyTrial(ran=True, errors=1, detail="mypy: error: bad config", crashed=True)
+    off = mypy_from_trial(crashed, "Makefile", "2.4.1")
+    assert not off.on
+    assert "mypy 2.4.1 itself fails as the lint session runs it (mypy: error: bad config)" in (
+        off.why
+    )
 
 
 def test_the_noxfile_has_only_short_lines() -> None:

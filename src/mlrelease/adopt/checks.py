@@ -25,8 +25,8 @@ from mlrelease.images.engines import detect_engine_name
 from mlrelease.project import available_pythons, load_project, matrix_pythons
 from mlrelease.versioning import semrel
 from mlrelease.versioning.stamping import stamp_targets
+from mlrelease.wheels.backends import resolve as resolve_feed
 from mlrelease.wheels.dist import twine_command
-from mlrelease.wheels.feed import resolve_target
 
 if TYPE_CHECKING:
     from mlrelease.project import Project
@@ -204,7 +204,7 @@ def _azure_targets(project: Project) -> list[tuple[str, str]]:
 
     out: list[tuple[str, str]] = []
     try:
-        azure_feed = resolve_target(project).kind == "azure-artifacts"
+        azure_feed = resolve_feed(project).kind == "azure-artifacts"
     except ConfigError:
         azure_feed = False
     if azure_feed and not os.environ.get(TOKEN_ENV):

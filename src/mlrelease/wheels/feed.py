@@ -18,11 +18,11 @@ It never relies on ``--skip-existing`` or status codes, which differ per server 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from mlrelease._util.http import TransportError
@@ -43,7 +43,7 @@ _AZURE_PATH = re.compile(
 )
 _LEGACY_AZURE_HOST = re.compile(r"^(?P<org>[^.]+)\.pkgs\.visualstudio\.com$")
 
-Kind = Literal["azure-artifacts", "generic", "directory"]
+Kind = str  # "azure-artifacts", "generic", "directory", or a kind registered in wheels/backends.py
 Fate = Literal["upload", "already published", "conflict"]
 
 
@@ -54,18 +54,26 @@ class FeedTarget:
     index_url: str  # the PEP 503 simple index (ends with /)
     max_bytes: int
     directory: Path | None = None  # only for "directory"
+    label: str = ""  # the name people read ("Azure Artifacts feed"); the built-in kinds' by default
 
-    @property
-    def label(self) -> str:
-        return {
-            "azure-artifacts": "Azure Artifacts feed",
-            "generic": "feed",
-            "directory": "embedded directory feed",
-        }[self.kind]
+    def __post_init__(self) -> None:
+        if not self.label:
+            object.__setattr__(self, "label", _LABELS.get(self.kind, f"{self.kind} feed"))
 
     def project_url(self, name: str) -> str:
         """The simple-index page of one project (PEP 503 normalized name)."""
         return urljoin(self.index_url, quote(name) + "/")
+
+
+_LABELS = {
+    "azure-artifacts": "Azure Artifacts feed",
+    "generic": "feed",
+    "directory": "embedded directory feed",
+}
+
+# A feed kind with its own sub-table of [tool.mlrelease.publish.feed] (``artifactory = {...}``):
+# the sub-table's parsed dataclass and the file-size cap in bytes -> its validated target.
+SubtableResolver = Callable[[Any, int], FeedTarget]
 
 
 def azure_upload_url(organization: str, project: str | None, feed: str) -> str:
@@ -126,8 +134,13 @@ def validate_feed_urls(upload_url: str, index_url: str) -> None:
                 )
 
 
-def resolve_target(project: Project) -> FeedTarget:
-    """The configured feed, validated; the embedded directory feed when none is configured."""
+def resolve_target(
+    project: Project, subtables: Mapping[str, SubtableResolver] | None = None
+) -> FeedTarget:
+    """The configured feed, validated; the embedded directory feed when none is configured.
+
+    ``subtables``: the registered kinds with their own sub-table (``FEED_BACKENDS`` entries with a
+    ``target``), by kind; the sub-table is the feed table's attribute of that name."""
     feed: FeedConfig | None = project.config.publish.feed
     if feed is None:
         root = feed_root(project.output_root)
@@ -139,6 +152,10 @@ def resolve_target(project: Project) -> FeedTarget:
             directory=root,
         )
     max_bytes = feed.max_file_size_mib * 1024 * 1024
+    for name, resolver in (subtables or {}).items():
+        table = getattr(feed, name.replace("-", "_"), None)
+        if table is not None:
+            return resolver(table, max_bytes)
     if feed.azure_artifacts is not None:
         az = feed.azure_artifacts
         upload = azure_upload_url(az.organization, az.project, az.feed)

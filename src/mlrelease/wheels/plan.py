@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 # "unknown": the feed could not be read (only in a plan made without checks).
 Action = Literal["upload", "already published", "conflict", "unknown"]
 FeedOpener = Callable[[FeedTarget], Feed]
+TargetResolver = Callable[["Project"], FeedTarget]
 
 NO_TAG_HINT = "run `mlrelease release` first, or check out the tag"
 CONFLICT_REASON = "already on the feed with different content (versions are immutable there)"
@@ -188,19 +189,25 @@ def planned_files(fates: list[tuple[DistFile, Fate]]) -> tuple[PlannedFile, ...]
 
 
 def plan_publish(
-    project: Project, open_feed: FeedOpener, *, dist: Path | None = None, checks: bool = True
+    project: Project,
+    open_feed: FeedOpener,
+    *,
+    dist: Path | None = None,
+    checks: bool = True,
+    resolve: TargetResolver = resolve_target,
 ) -> tuple[WheelsPlan, Feed | None]:
     """The plan, and the feed it was reconciled with (None when the feed was not read).
 
-    ``open_feed`` is the backend of the target's kind (``FEED_BACKENDS[target.kind]``). With
+    ``open_feed`` opens the backend of the target's kind (``FEED_BACKENDS[target.kind]``), and
+    ``resolve`` reads the target from the configuration (registered sub-tables included). With
     ``checks``, a missing release tag, an invalid configuration, no files and an unreadable feed
     raise; per-file refusals and conflicts are in the plan (:meth:`WheelsPlan.refusal`).
     """
 
     if checks:
-        return _checked_plan(project, open_feed, dist)
+        return _checked_plan(project, open_feed, dist, resolve)
     try:
-        target = resolve_target(project)
+        target = resolve(project)
     except ConfigError as exc:
         return WheelsPlan(None, config_error=str(exc.problems[0])), None
     try:
@@ -217,9 +224,9 @@ def plan_publish(
 
 
 def _checked_plan(
-    project: Project, open_feed: FeedOpener, dist: Path | None
+    project: Project, open_feed: FeedOpener, dist: Path | None, resolve: TargetResolver
 ) -> tuple[WheelsPlan, Feed | None]:
-    target = resolve_target(project)  # URL shapes checked before any network call
+    target = resolve(project)  # URL shapes checked before any network call
     paths = find_dist_files(dist_dir(project, dist))
     passed, refusals = cheap_checks(project, paths, target.max_bytes)
     if refusals:

@@ -26,7 +26,7 @@ class Counted:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.feeds_opened = 0
         self.twine_checks = 0
-        real_open: Callable[[FeedTarget], Feed] = backends.FEED_BACKENDS["directory"]
+        real_open: Callable[[FeedTarget], Feed] = backends.FEED_BACKENDS["directory"].open
         real_check = dist.twine_check
 
         def open_feed(target: FeedTarget) -> Feed:
@@ -37,7 +37,7 @@ class Counted:
             self.twine_checks += 1
             return real_check(paths)
 
-        monkeypatch.setitem(backends.FEED_BACKENDS, "directory", open_feed)
+        monkeypatch.setitem(backends.FEED_BACKENDS, "directory", backends.FeedBackend(open_feed))
         monkeypatch.setattr(plan, "twine_check", twine_check)
 
 

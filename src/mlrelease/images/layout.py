@@ -399,7 +399,9 @@ def push_by_digest(target: Target, image: LayoutImage, sources: tuple[str, ...] 
         for blob in owner.blobs:
             if not target.has_blob(blob.digest):
                 how = target.put_blob(owner, blob, sources=sources)
-                echo(f"  {how} {blob.digest[:19]} ({blob.size / 1e6:.1f} MB) to {target.label}")
+                echo(
+                    f"  {how} {blob.digest[:19]} ({console.human_size(blob.size)}) to {target.label}"
+                )
     for child in image.children:
         if target.digest_of(child.digest) != child.digest:
             target.put_manifest(child, child.digest)

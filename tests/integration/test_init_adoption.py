@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.test_init import FIXTURES, VENV_BIN, git, mlrelease, nox, plan, table
-from tests.integration.test_installed_wheel import GIT_ENV, ROOT, _machine_env, _system_path
+from tests.integration.test_installed_wheel import GIT_ENV, _machine_env, _system_path
 
 pytestmark = pytest.mark.integration
 
@@ -380,25 +380,14 @@ def _python311() -> Path:
 
 
 @pytest.fixture(scope="session")
-def wheel_env(tmp_path_factory: pytest.TempPathFactory) -> WheelEnv:
+def wheel_env(tmp_path_factory: pytest.TempPathFactory, mlrelease_wheel: Path) -> WheelEnv:
     """This checkout's wheel and nox, installed into a fresh venv: no dev tools on PATH."""
     from mlrelease._util.uvtool import find_uv
 
     tmp = tmp_path_factory.mktemp("wheel-env")
     uv = find_uv()
-    assert uv, "building the wheel needs a working uv (the dev environment installs it)"
-    source = tmp / "source"
-    shutil.copytree(
-        ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "node_modules", ".nox", "_build", "dist", "build", "__pycache__",
-            ".mlrelease", "*_cache", "examples", "benchmarks", "tests",
-        ),
-    )  # fmt: skip
-    subprocess.run([uv, "build", "--wheel", "--out-dir", str(tmp / "dist"), str(source)],
-                   check=True, capture_output=True)  # fmt: skip
-    (wheel,) = (tmp / "dist").glob("mlrelease-*.whl")
+    assert uv, "installing the wheel needs a working uv (the dev environment installs it)"
+    wheel = mlrelease_wheel
     python = _python311()
     venv = tmp / "venv"
     subprocess.run([str(python), "-m", "venv", str(venv)], check=True, capture_output=True)

@@ -28,7 +28,8 @@ from tests.integration import registry_server as rs
 from tests.integration.gitrepo import seed_driftwatch_history
 from tests.integration.workflow_runner import Runner, load_workflow
 
-pytestmark = [pytest.mark.integration, pytest.mark.images]
+# With the other image tests on one pytest-xdist worker (./ci/test: --dist loadgroup).
+pytestmark = [pytest.mark.integration, pytest.mark.images, pytest.mark.xdist_group("images")]
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"

@@ -153,28 +153,9 @@ class Machine:
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """This checkout's wheel, built from a clean copy."""
-    from mlrelease._util.uvtool import find_uv
-
-    tmp = tmp_path_factory.mktemp("wheel")
-    uv = find_uv()
-    assert uv, "the test needs a working uv to build the wheel"
-    source = tmp / "source"
-    shutil.copytree(
-        ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv", ".git", "node_modules", ".nox", "_build", "dist", "build", "__pycache__",
-            ".mlrelease", "*_cache", "examples", "benchmarks",
-        ),
-    )  # fmt: skip
-    subprocess.run(
-        [uv, "build", "--wheel", "--out-dir", str(tmp / "dist"), str(source)],
-        check=True, capture_output=True,
-    )  # fmt: skip
-    (built,) = (tmp / "dist").glob("mlrelease-*.whl")
-    return built
+def wheel(mlrelease_wheel: Path) -> Path:
+    """This checkout's wheel, built from a clean copy (tests/integration/conftest.py)."""
+    return mlrelease_wheel
 
 
 @pytest.fixture(scope="module")

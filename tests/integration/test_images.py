@@ -27,7 +27,9 @@ from tests.integration import registry_server as rs
 from tests.integration.azure_stub import managed_identity
 from tests.integration.gitrepo import GIT_ENV, git
 
-pytestmark = [pytest.mark.images, pytest.mark.integration]
+# One pytest-xdist worker for every image test (./ci/test: --dist loadgroup): buildah's storage and
+# the base image are shared; the other workers run the rest of the suite meanwhile.
+pytestmark = [pytest.mark.images, pytest.mark.integration, pytest.mark.xdist_group("images")]
 
 CANARY = "canary-Rg7vQ2xLp9Kd4Wm"  # the registry password; must never show up anywhere
 USER = "ci-pusher"

@@ -28,7 +28,8 @@ from tests.integration import registry_server as rs
 from tests.integration.gitrepo import seed_driftwatch_history
 from tests.integration.workflow_runner import Runner, load_workflow
 
-pytestmark = [pytest.mark.integration, pytest.mark.images]
+# With the other image tests on one pytest-xdist worker (./ci/test: --dist loadgroup).
+pytestmark = [pytest.mark.integration, pytest.mark.images, pytest.mark.xdist_group("images")]
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"
@@ -98,7 +99,7 @@ class Tools:
 
 
 @pytest.fixture(scope="module")
-def tools(tmp_path_factory: pytest.TempPathFactory) -> Tools:
+def tools(tmp_path_factory: pytest.TempPathFactory, mlrelease_wheel: Path) -> Tools:
     """This checkout's wheel, installed by the setup action's install step into a fresh venv."""
     from mlrelease._util.uvtool import find_uv
 
@@ -110,28 +111,7 @@ def tools(tmp_path_factory: pytest.TempPathFactory) -> Tools:
     (runner_bin / "uv").symlink_to(uv)
     base = getattr(sys, "_base_executable", sys.executable)
     (runner_bin / "python").symlink_to(Path(base).resolve())
-    source = tmp / "source"  # a clean copy: no .venv, no build leftovers in the wheel
-    shutil.copytree(
-        ROOT,
-        source,
-        ignore=shutil.ignore_patterns(
-            ".venv",
-            ".git",
-            "node_modules",
-            ".nox",
-            "_build",
-            "dist",
-            "build",
-            "__pycache__",
-            ".mlrelease",
-            "*_cache",
-            "examples",
-            "benchmarks",
-        ),
-    )
-    dist = tmp / "dist"
-    _run([uv, "build", "--wheel", "--out-dir", str(dist), str(source)])
-    (wheel,) = dist.glob("mlrelease-*.whl")
+    wheel = mlrelease_wheel  # built from a clean copy (tests/integration/conftest.py)
 
     action = load_workflow(ACTION)
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "install")

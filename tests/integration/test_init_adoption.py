@@ -434,7 +434,6 @@ def master_repo(tmp_path: Path, name: str) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("wheel-env")
 def test_wheel_install_adopts_d_rules_on_master_with_the_pinned_ruff(
     tmp_path: Path, wheel_env: WheelEnv
 ) -> None:
@@ -462,7 +461,6 @@ def test_wheel_install_adopts_d_rules_on_master_with_the_pinned_ruff(
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("wheel-env")
 def test_wheel_install_runs_tests_as_ci_and_docs_as_the_makefile(
     tmp_path: Path, wheel_env: WheelEnv
 ) -> None:
@@ -495,7 +493,6 @@ def test_wheel_install_runs_tests_as_ci_and_docs_as_the_makefile(
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("wheel-env")
 def test_wheel_install_checks_pins_floors_and_mkdocs_green(
     tmp_path: Path, wheel_env: WheelEnv
 ) -> None:
@@ -550,7 +547,6 @@ def test_flit_version_module_is_stamped_by_the_release_init_announces(tmp_path: 
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("wheel-env")
 def test_wheel_install_adopts_flit_version_module_and_calendar_tags_green(
     tmp_path: Path, wheel_env: WheelEnv
 ) -> None:
@@ -588,7 +584,6 @@ def test_wheel_install_adopts_flit_version_module_and_calendar_tags_green(
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("wheel-env")
 def test_wheel_install_mypy_with_old_errors_is_on_under_fail_on_new(
     tmp_path: Path, wheel_env: WheelEnv
 ) -> None:

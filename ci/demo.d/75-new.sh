@@ -34,6 +34,8 @@ echo "-- mlrelease update --check"
 mlrelease update --check
 
 tag=$(git describe --tags --exact-match HEAD)
+uploaded=$(grep -c '^uploaded' "$out" || true)
+files="files"; [ "$uploaded" = 1 ] && files="file"
 {
-  echo "new: mlrelease new demo-model -> check ok, release $tag, $(grep -c '^uploaded' "$out" || true) file(s) published to .mlrelease/feed, update --check current ($(( $(date +%s) - start )) s)"
+  echo "new: mlrelease new demo-model -> check ok, release $tag, $uploaded $files published to .mlrelease/feed, update --check current ($(( $(date +%s) - start )) s)"
 } >> "$SUMMARY"

@@ -38,14 +38,19 @@ from mlrelease import session_support
 from mlrelease.errors import ConfigError
 from mlrelease.project import Project, load_project, matrix_pythons
 from mlrelease.session_support import counted
-from mlrelease.stages.plan import StagePlan, egg_info_dirs, reports_dir, session_python
+from mlrelease.stages.plan import (
+    INSTALL_STAMP,
+    StagePlan,
+    egg_info_dirs,
+    reports_dir,
+    session_python,
+)
 
 if TYPE_CHECKING:
     from mlrelease.monorepo.members import Workspace
 
 __all__ = ["SESSIONS", "install_plan", "register", "run_plan"]
 
-STAMP = ".mlrelease-install"
 CHECK_SESSIONS = ("lint", "tests", "docs", "build")
 SESSIONS = (*CHECK_SESSIONS, "docs-linkcheck", "release", "publish")
 
@@ -60,7 +65,7 @@ def _load(root: Path) -> Project:
 
 def _stamp_path(session: nox.Session) -> Path | None:
     location = getattr(session.virtualenv, "location", None)
-    return Path(location) / STAMP if location else None
+    return Path(location) / INSTALL_STAMP if location else None
 
 
 def install_plan(session: nox.Session, plan: StagePlan, project: Project) -> None:

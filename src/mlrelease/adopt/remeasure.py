@@ -21,6 +21,7 @@ from mlrelease.adopt.measure import lint_debt, provision
 from mlrelease.errors import ToolError
 from mlrelease.project import Project
 from mlrelease.stages.lint import lint_paths, lint_plan
+from mlrelease.stages.plan import INSTALL_STAMP
 
 MYPY_TIMEOUT = 300.0
 FIX_NEW = 'set tool.mlrelease.lint.fail-on = "new" (only lines changed against lint.base fail)'
@@ -67,7 +68,7 @@ def _lint_session_env(project: Project) -> Path | None:
     """The lint session's environment, when it was made with this configuration's install."""
     plan = lint_plan(project)
     env = project.root / ".nox" / "lint"
-    stamp = env / ".mlrelease-install"  # noxsessions.STAMP: the install inputs
+    stamp = env / INSTALL_STAMP  # what noxsessions installed there
     try:
         current = stamp.read_text(encoding="utf-8") == plan.fingerprint(project)
     except OSError:

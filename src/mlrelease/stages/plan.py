@@ -19,6 +19,9 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from mlrelease.project import Project, available_pythons, matrix_pythons
 
+# The file in a session's environment holding the fingerprint of what was installed into it
+# (StagePlan.fingerprint): noxsessions write it, `mlrelease check` reads the lint session's.
+INSTALL_STAMP = ".mlrelease-install"
 # Placeholder in a command's argv that the runner replaces with the built files (sdist + wheel).
 DIST_FILES = "{dist-files}"
 # Placeholder replaced with the built wheel files only.
@@ -195,10 +198,9 @@ def reports_dir() -> str:
 def session_python(project: Project, running: str | None = None) -> str | None:
     """The Python for a session that runs once (lint, docs): None (nox's own interpreter,
     ``running``, e.g. ``"3.12.4"``, default this one) while ``requires-python`` allows it, else
-    the newest Python of
-    the test matrix that is installed here (the matrix's newest when none is: nox then reports it
-    missing, as for a test session). The lint and docs sessions install the project, which an
-    interpreter outside ``requires-python`` cannot."""
+    the newest Python of the test matrix that is installed here (the matrix's newest when none
+    is: nox then reports it missing, as for a test session). The lint and docs sessions install
+    the project, which an interpreter outside ``requires-python`` cannot."""
     if not project.requires_python:
         return None
     running = running or ".".join(str(part) for part in sys.version_info[:3])

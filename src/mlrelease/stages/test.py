@@ -115,7 +115,8 @@ def failure_diagnosis(project: Project, python: str, since: float) -> str:
     if floor > 0:
         return (
             f"all {counted(ran, 'test')} of the repository passed: the run failed on the "
-            f"coverage floor, tool.mlrelease.test.coverage-min = {_percent(floor)}"
+            f"coverage floor, tool.mlrelease.test.coverage-min = {_percent(floor)} (test the "
+            "lines pytest-cov lists as missing above, or lower coverage-min)"
         )
     return "every test passed and the coverage floor is 0: see pytest's message above"
 

@@ -39,7 +39,8 @@ def test_all_passed_names_the_coverage_floor(tmp_path: Path) -> None:
     text = failure_diagnosis(load_project(root), "3.11", started)
     assert text == (
         "all 3 tests of the repository passed: the run failed on the coverage floor, "
-        "tool.mlrelease.test.coverage-min = 90"
+        "tool.mlrelease.test.coverage-min = 90 (test the lines pytest-cov lists as missing "
+        "above, or lower coverage-min)"
     )
 
 

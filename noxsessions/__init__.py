@@ -4,6 +4,7 @@
 
     # /// script
     # dependencies = ["nox>=2025.10", "mlrelease>=0.1.0,<0.2"]
+    # tool.nox.script-venv-backend = "virtualenv"
     # ///
     import noxsessions
 
@@ -14,11 +15,11 @@
 sessions only turn the core's plans (:mod:`mlrelease.stages.lint`, :mod:`mlrelease.stages.test`,
 :mod:`mlrelease.stages.docs`, :mod:`mlrelease.stages.build`) into ``session.install`` / ``session.run``.
 
-Environments are made with uv when a working one is found (:func:`mlrelease.session_support.find_uv`; nox's
-``uv|virtualenv`` backend, else virtualenv) and reused: a stamp of the install inputs (pinned
-tools, extras, the project's dependencies, the Python) sits in each environment, and while it
-matches nothing is installed again. The project is installed
-editable, so source edits need no reinstall.
+Environments are made with uv when a working one is found
+(:func:`mlrelease.session_support.session_uv`; nox's ``uv|virtualenv`` backend, else virtualenv),
+from the index pip is configured with, and reused: a stamp of the install inputs (pinned tools,
+extras, the project's dependencies, the Python) sits in each environment, and while it matches
+nothing is installed again. The project is installed editable, so source edits need no reinstall.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ def _locked_constraints(session: nox.Session, plan: StagePlan, project: Project)
         return []
     uv = find_uv()
     if uv is None:
-        session.warn("uv.lock is not used: no working uv to export it (pip install uv)")
+        session.warn(
+            "uv.lock is not used: no working uv to export it (mlrelease installs uv: reinstall mlrelease in the environment nox runs from)"
+        )
         return []
     exported = session.run_install(*export_argv(uv, plan.install), silent=True, external=True)
     path = Path(location) / CONSTRAINTS
@@ -219,20 +222,26 @@ def _workspace(root: Path) -> Workspace | None:
 
 
 def _use_working_uv() -> str | None:
-    """The uv to use (:func:`mlrelease.session_support.find_uv`), made the one PATH finds first.
+    """The uv to use (:func:`mlrelease.session_support.session_uv`), made the one PATH finds first,
+    with pip's index settings carried over to it (:mod:`mlrelease._util.pipconf`).
 
     nox and build (``--installer uv``) look ``uv`` up on PATH. When that one does not run (a pyenv
     shim for a uv of another Python exits 127) or is absent while the ``uv`` package's binary is
     installed, a directory holding just a link to the working uv goes first on PATH. With no
-    working uv the environments are made with virtualenv and build installs with pip.
+    working uv, or pip settings uv cannot follow, the environments are made with virtualenv and
+    build installs with pip.
     """
     import os
 
-    from mlrelease.session_support import find_uv, uv_shim_dir
+    from mlrelease.session_support import session_uv, uv_shim_dir
 
-    uv = find_uv()
+    uv, carry = session_uv()
+    if carry.blocked:
+        session_support.note(f"nox: the sessions install with pip, not uv: {carry.blocked}")
     if uv is None:
         return None
+    for name, value in carry.env.items():
+        os.environ.setdefault(name, value)
     on_path = shutil.which("uv")
     if on_path is None or Path(on_path).resolve() != Path(uv).resolve():
         shim = uv_shim_dir(uv)
@@ -344,10 +353,10 @@ def _define_build(project: Project) -> None:
     @nox.session(name="build", tags=["check", "build"], reuse_venv=True)
     def build(session: nox.Session) -> None:
         """sdist + wheel once into the build outdir (reproducible), twine check, wheel contents."""
-        from mlrelease.session_support import find_uv
+        from mlrelease.session_support import session_uv
         from mlrelease.stages.build import clean_outdir, dist_files
 
-        plan = build_plan(project, use_uv=find_uv() is not None)
+        plan = build_plan(project, use_uv=session_uv()[0] is not None)
         _check_or_skip(session, plan)
         install_plan(session, plan, project)
         for old in clean_outdir(project):

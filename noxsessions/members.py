@@ -162,11 +162,11 @@ def _define_build(key: str, project: Project, siblings: list[str]) -> None:
     @nox.session(name=f"build-{key}", tags=["check", "build", key], reuse_venv=True)
     def build(session: nox.Session) -> None:
         """sdist + wheel of one member into its own build outdir (e.g. <member>/dist)."""
-        from mlrelease.session_support import find_uv
+        from mlrelease.session_support import session_uv
         from mlrelease.stages.build import clean_outdir, dist_files
         from noxsessions import install_plan, run_plan
 
-        plan = build_plan(project, use_uv=find_uv() is not None)
+        plan = build_plan(project, use_uv=session_uv()[0] is not None)
         if plan.skip_reason:
             session.skip(plan.skip_reason)
         with session.chdir(project.root):

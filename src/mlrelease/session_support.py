@@ -8,6 +8,6 @@ and write through the reporter (:func:`note`) like the rest of mlrelease.
 from __future__ import annotations
 
 from mlrelease._util.console import counted, note
-from mlrelease._util.uvtool import find_uv, uv_shim_dir
+from mlrelease._util.uvtool import find_uv, session_uv, uv_shim_dir
 
-__all__ = ["counted", "find_uv", "note", "uv_shim_dir"]
+__all__ = ["counted", "find_uv", "note", "session_uv", "uv_shim_dir"]

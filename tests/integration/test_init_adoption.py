@@ -16,7 +16,8 @@ in a temporary copy:
 
 Then the fixtures of issue 18 (ruff-d-master, ci-ignored, doc-makefile, precommit-pin, tox-floor,
 mkdocs-site) from this checkout's wheel installed with nox in an empty venv, as the README installs
-it: no ruff, mypy or uv on PATH, so init must provision the pinned tools itself.
+it: no ruff or mypy on PATH (uv only as the wheel's own dependency), so init must provision the
+pinned tools itself.
 """
 
 from __future__ import annotations
@@ -348,7 +349,7 @@ def test_coverage_of_nothing_fails_the_tests_command(tmp_path: Path) -> None:
 @dataclass
 class WheelEnv:
     bin: Path  # the venv's scripts: mlrelease and nox, nothing else
-    path: str  # PATH: that venv, a python3.11, the system directories; no ruff, mypy or uv
+    path: str  # PATH: that venv, a python3.11, the system directories; no ruff or mypy
 
     def env(self) -> dict[str, str]:
         # pip (nox's virtualenv sessions) leaves byte-compiling to the first import: half its CPU.
@@ -400,8 +401,10 @@ def wheel_env(tmp_path_factory: pytest.TempPathFactory, mlrelease_wheel: Path) -
     for name in ("python3.11", "python3"):
         (runner_bin / name).symlink_to(python)
     path = os.pathsep.join([str(venv / "bin"), str(runner_bin), *_system_path()])
-    for tool in ("ruff", "mypy", "uv"):
+    for tool in ("ruff", "mypy"):
         assert shutil.which(tool, path=path) is None, f"{tool} must not be on PATH"
+    # uv is mlrelease's own dependency: the one PATH finds is the venv's, none of the dev venv
+    assert shutil.which("uv", path=path) == str(venv / "bin" / "uv")
     return WheelEnv(venv / "bin", path)
 
 

@@ -16,9 +16,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from mlrelease._util.pipconf import Carry, carry_over
 from mlrelease._util.runner import child_env
 
-__all__ = ["broken_uv_on_path", "find_uv", "uv_runs", "uv_shim_dir"]
+__all__ = ["broken_uv_on_path", "find_uv", "session_uv", "uv_runs", "uv_shim_dir"]
 
 
 @functools.cache
@@ -71,6 +72,19 @@ def find_uv() -> str | None:
         if uv_runs(path):
             return path
     return None
+
+
+@functools.cache
+def session_uv() -> tuple[str | None, Carry]:
+    """The uv the sessions install with, and pip's index settings carried over to it
+    (:mod:`mlrelease._util.pipconf`); None when no uv runs, or when uv cannot install from where
+    pip would (``Carry.blocked`` says why): the sessions then use virtualenv and pip.
+    Decided once per process, before the carried settings are put in the environment."""
+    uv = find_uv()
+    if uv is None:
+        return None, Carry()
+    carry = carry_over()
+    return (None if carry.blocked else uv), carry
 
 
 def broken_uv_on_path() -> str | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from mlrelease._util.console import counted
 from mlrelease._util.git import Repo
+from mlrelease._util.pipconf import carry_over
 from mlrelease._util.uvtool import broken_uv_on_path, find_uv
 from mlrelease.adopt.callers import (
     AUDIENCE,
@@ -155,19 +156,34 @@ def _check_tools(report: Report, project: Any) -> None:
         report.add("tools", "ok", f"nox: {nox}")
 
     uv, broken = find_uv(), broken_uv_on_path()
-    if uv:
+    carry = carry_over(cwd=project.root) if uv else None
+    if uv and carry is not None and carry.blocked:
+        report.add(
+            "tools",
+            "warning",
+            f"nox environments are made with virtualenv and pip, not uv ({uv}): {carry.blocked}",
+            "optional: give uv the index settings itself (UV_INDEX_URL, uv.toml) to make them faster",
+        )
+    elif uv and carry is not None:
         note = f" (the uv on PATH, {broken}, does not run: this one is used)" if broken else ""
+        if carry.carried:
+            note += f"; it follows pip's {', '.join(carry.carried)}"
+        elif carry.uv_configured:
+            note += f"; its index settings: {carry.uv_configured}"
         report.add("tools", "ok", f"uv: {uv}{note}")
     elif broken:
         report.add(
             "tools",
             "warning",
             f"the uv on PATH ({broken}) does not run: nox environments are made with virtualenv",
-            "optional: pip install uv (or fix the shim, e.g. pyenv's) to make them faster",
+            "reinstall mlrelease here (it installs a working uv), or fix the shim, e.g. pyenv's",
         )
     else:
         report.add(
-            "tools", "warning", "uv is not on PATH", "optional: uv makes nox environments faster"
+            "tools",
+            "warning",
+            "no uv runs here: nox environments are made with virtualenv",
+            "reinstall mlrelease here (pip install --force-reinstall mlrelease): it installs uv",
         )
 
 

@@ -43,9 +43,14 @@ def mlrelease_requirement(version: str = __version__) -> str:
     return f"mlrelease{compatible_range(version)}"
 
 
+# nox's script environment is made with pip, which reads pip's index settings (pip.conf,
+# PIP_INDEX_URL); nox's default picks uv when one is on PATH, and uv reads only its own settings.
+SCRIPT_BACKEND = 'tool.nox.script-venv-backend = "virtualenv"'
+
+
 def header_text(version: str = __version__) -> str:
     deps = f'["{NOX_REQUIREMENT}", "{mlrelease_requirement(version)}"]'
-    return f"# /// script\n# dependencies = {deps}\n# ///\n"
+    return f"# /// script\n# dependencies = {deps}\n# {SCRIPT_BACKEND}\n# ///\n"
 
 
 def _script_block(text: str) -> tuple[str, int] | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from mlrelease._util.console import colour_wanted
 from mlrelease._util.git import source_date_epoch
-from mlrelease._util.uvtool import find_uv
+from mlrelease._util.uvtool import session_uv
 from mlrelease.project import Project
 from mlrelease.project import dist_files as project_dist_files
 from mlrelease.stages.plan import DIST_FILES, WHEEL_FILES, Command, Install, StagePlan
@@ -84,8 +84,7 @@ def build_plan(project: Project, *, use_uv: bool = False) -> StagePlan:
 
 
 def plan_build(project: Project) -> dict[str, Any]:
-
-    return build_plan(project, use_uv=find_uv() is not None).as_data()
+    return build_plan(project, use_uv=session_uv()[0] is not None).as_data()
 
 
 def dist_files(project: Project) -> list[Path]:

@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from mlrelease import __version__
-from mlrelease.adopt.noxheader import compatible_range, header_findings
+from mlrelease.adopt.noxheader import (
+    compatible_range,
+    header_findings,
+    header_text,
+    mlrelease_requirement,
+)
 from mlrelease.cli.main import main
 
 PYPROJECT = """\
@@ -83,3 +88,16 @@ def test_no_header_or_an_unpinned_one_says_nothing(tmp_path: Path) -> None:
         '# /// script\n# dependencies = ["nox", "mlrelease"]\n# ///\n', encoding="utf-8"
     )
     assert header_findings(tmp_path) == []
+
+
+def test_nox_makes_the_script_environment_with_pip_which_reads_pips_index(tmp_path: Path) -> None:
+    """nox's default script backend is uv when one is on PATH (``pip install mlrelease`` puts one
+    there), and uv reads only its own settings: the header asks nox for virtualenv + pip, so the
+    header's mlrelease comes from the index in pip.conf / PIP_INDEX_URL."""
+    from nox.project import load_toml
+
+    noxfile = tmp_path / "noxfile.py"
+    noxfile.write_text(header_text() + "import noxsessions\n", encoding="utf-8")
+    script = load_toml(str(noxfile))
+    assert script["tool"]["nox"]["script-venv-backend"] == "virtualenv"
+    assert script["dependencies"][1] == mlrelease_requirement()

@@ -6,8 +6,6 @@ import importlib.util
 import os
 import shutil
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError
-from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,10 +18,10 @@ from mlrelease.adopt.placeholder import PLACEHOLDER_REPO, fix_text, placeholder_
 from mlrelease.adopt.remeasure import lint_measurements
 from mlrelease.auth.feed import TOKEN_ENV
 from mlrelease.auth.registry import PASSWORD_ENV, is_acr
+from mlrelease.config.pins import DEFAULT_TOOLS
 from mlrelease.errors import ConfigError, ToolError
 from mlrelease.images.engines import detect_engine_name
 from mlrelease.project import available_pythons, load_project, matrix_pythons
-from mlrelease.versioning import semrel
 from mlrelease.versioning.stamping import stamp_targets
 from mlrelease.wheels.backends import resolve as resolve_feed
 from mlrelease.wheels.dist import twine_command
@@ -127,25 +125,13 @@ def _missing_python(version: str, level: str) -> Finding:
 def stage_tool_findings(project: Project) -> list[Finding]:
     """The Python tools the release and publish commands drive, in this environment.
 
-    python-semantic-release (version, release) and twine (publish wheels) are dependencies of
-    mlrelease; azure-identity (the ``azure`` extra) is needed when an Azure target is configured
-    and no token is given in the environment.
+    twine (publish wheels) is a dependency of mlrelease; azure-identity (the ``azure`` extra) is
+    needed when an Azure target is configured and no token is given in the environment. The version
+    needs no tool: python-semantic-release's rules are built in (a pin of another PSR is a warning).
     """
 
     reinstall = "reinstall mlrelease here (pip install --force-reinstall mlrelease)"
-    findings: list[Finding] = []
-    if semrel.available():
-        findings.append(Finding("ok", "python-semantic-release (version, release)"))
-        findings += _pin_findings(project, "python-semantic-release")
-    else:
-        findings.append(
-            Finding(
-                "error",
-                "python-semantic-release is not installed (a dependency of mlrelease): this "
-                "install is incomplete",
-                reinstall,
-            )
-        )
+    findings: list[Finding] = _psr_pin_findings(project)
 
     try:
         twine_command()
@@ -177,23 +163,25 @@ def stage_tool_findings(project: Project) -> list[Finding]:
     return findings
 
 
-def _pin_findings(project: Project, tool: str) -> list[Finding]:
-    """A warning when [tool.mlrelease.tools] pins ``tool`` to a version other than the one
-    installed with mlrelease (the installed one is what the commands run)."""
+def _psr_pin_findings(project: Project) -> list[Finding]:
+    """A warning when [tool.mlrelease.tools] pins python-semantic-release to another release than
+    the one whose rules mlrelease follows: the version is computed in-process, so the pin changes
+    nothing."""
 
+    tool = "python-semantic-release"
     try:
-        installed = installed_version(tool)
         wanted = Requirement(project.config.tools.requirement(tool))
-    except (PackageNotFoundError, InvalidRequirement):
+    except InvalidRequirement:
         return []
-    if wanted.specifier.contains(installed, prereleases=True):
+    follows = DEFAULT_TOOLS[tool]
+    if wanted.specifier.contains(follows, prereleases=True):
         return []
     return [
         Finding(
             "warning",
-            f"tool.mlrelease.tools.{tool} wants {wanted.specifier} but {installed} is installed "
-            "with mlrelease, and that one runs",
-            f"pip install '{wanted}' into mlrelease's environment, or remove the pin",
+            f"tool.mlrelease.tools.{tool} wants {wanted.specifier}, but mlrelease computes the "
+            f"version with {tool} {follows}'s rules, built in: the pin has no effect",
+            f"remove tool.mlrelease.tools.{tool} (or write {follows})",
         )
     ]
 

@@ -26,11 +26,11 @@ DEFAULT_TOOLS: dict[str, str] = {
 }
 
 
-def pin(tool: str, name: str | None = None) -> Any:
+def pin(tool: str, name: str | None = None, doc: str | None = None) -> Any:
     """Declare the ``[tool.mlrelease.tools]`` key of ``tool``: its version, by default the pin."""
     return opt(
         DEFAULT_TOOLS[tool],
-        f"{name or tool} version.",
+        doc or f"{name or tool} version.",
         kind="str",
         key=tool,
         check=check_tool_version,
@@ -48,7 +48,12 @@ class ToolsConfig:
     build: str = pin("build")
     twine: str = pin("twine")
     check_wheel_contents: str = pin("check-wheel-contents")
-    python_semantic_release: str = pin("python-semantic-release")
+    python_semantic_release: str = pin(
+        "python-semantic-release",
+        doc="The python-semantic-release whose commit grammar and version rule mlrelease follows. "
+        "Not installed: mlrelease computes the version in-process with these rules, held equal to "
+        "this release of PSR by its tests; another value has no effect (`check` warns).",
+    )
 
     def requirement(self, tool: str) -> str:
         """``"ruff"`` -> ``"ruff==0.17.5"`` (a specifier is kept as written)."""

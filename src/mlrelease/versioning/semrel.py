@@ -31,10 +31,10 @@ from mlrelease.project import Project
 # token-bearing URLs, python-semantic-release #1426).
 PLACEHOLDER_REMOTE = "https://example.invalid/mlrelease/placeholder.git"
 
-# python-semantic-release is a dependency of mlrelease: missing means a broken or partial install.
+# python-semantic-release is not a dependency of mlrelease: only the tests run it, from the dev extra.
 MISSING_HINT = (
-    "reinstall mlrelease into this environment (pip install --force-reinstall mlrelease), "
-    "which installs python-semantic-release with it"
+    "install mlrelease's dev extra (pip install -e '.[dev]'), which holds the python-semantic-release "
+    "the tests compare with"
 )
 
 # [tool.semantic_release] key -> where it goes in [tool.mlrelease.version]
@@ -113,9 +113,8 @@ def psr_config(project: Project, *, branch: str, prerelease: bool, token: str) -
 
 
 def command() -> list[str]:
-    """How to run python-semantic-release: ``python -m semantic_release`` in this interpreter (it is
-    a dependency of mlrelease, so a venv works without activation), else ``semantic-release`` on
-    PATH."""
+    """How to run python-semantic-release (the tests' reference): ``python -m semantic_release`` in
+    this interpreter (a venv works without activation), else ``semantic-release`` on PATH."""
 
     if importlib.util.find_spec("semantic_release") is not None:
         return [sys.executable, "-m", "semantic_release"]
@@ -123,19 +122,10 @@ def command() -> list[str]:
     if found:
         return [found]
     raise ToolError(
-        "python-semantic-release is not installed (mlrelease depends on it; this environment "
-        "lacks it)",
+        "python-semantic-release is not installed (the reference the tests compare mlrelease's "
+        "version rule with)",
         hint=MISSING_HINT,
     )
-
-
-def available() -> bool:
-    """Whether :func:`command` finds python-semantic-release."""
-    try:
-        command()
-    except ToolError:
-        return False
-    return True
 
 
 def next_version(project: Project, *, branch: str, prerelease: bool, token: str) -> str:

@@ -57,13 +57,21 @@ registry = "contosoml.azurecr.io"
 
 
 def test_the_driven_tools_are_dependencies_at_the_pinned_versions() -> None:
-    """`pip install mlrelease` brings python-semantic-release, twine and build, and the
-    [tool.mlrelease.tools] defaults are inside the declared ranges."""
+    """`pip install mlrelease` brings twine, build and uv, and the [tool.mlrelease.tools] defaults
+    are inside the declared ranges; python-semantic-release, whose rules are built in, is only the
+    dev extra's reference, at the version the rules follow."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     deps = {Requirement(d).name: Requirement(d) for d in project["dependencies"]}
-    for tool in ("python-semantic-release", "twine", "build"):
+    for tool in ("twine", "build"):
         assert tool in deps, f"{tool} is not a dependency of mlrelease"
         assert DEFAULT_TOOLS[tool] in deps[tool].specifier, (tool, str(deps[tool].specifier))
+    assert "uv" in deps
+    assert "python-semantic-release" not in deps
+    dev = {Requirement(d).name: Requirement(d) for d in project["optional-dependencies"]["dev"]}
+    assert (
+        str(dev["python-semantic-release"].specifier)
+        == "==" + DEFAULT_TOOLS["python-semantic-release"]
+    )
     azure = [Requirement(d).name for d in project["optional-dependencies"]["azure"]]
     assert azure == ["azure-identity"]
 
@@ -134,14 +142,14 @@ def test_check_and_doctor_report_missing_release_tools(bare_site: Path, tmp_path
     root = _project(tmp_path)
     check = _mlrelease(bare_site, root, "check")
     assert check.returncode == 1, check.stdout + check.stderr
-    assert "error: python-semantic-release is not installed" in check.stdout
+    assert "python-semantic-release" not in check.stdout  # its rules are built in
     assert "error: twine is not installed" in check.stdout
     assert "pip install --force-reinstall mlrelease" in check.stdout
     assert "azure" not in check.stdout  # nothing Azure is configured
     doctor = _mlrelease(bare_site, root, "doctor", "--json")
     assert doctor.returncode == 1, doctor.stderr
     errors = [c["what"] for c in yaml.safe_load(doctor.stdout)["checks"] if c["level"] == "error"]
-    assert any(e.startswith("python-semantic-release is not installed") for e in errors), errors
+    assert not any("python-semantic-release" in e for e in errors), errors
     assert any(e.startswith("twine is not installed") for e in errors), errors
 
 
@@ -164,26 +172,31 @@ def test_the_tools_found_in_the_full_environment(tmp_path: Path) -> None:
     root = _project(tmp_path, AZURE_FEED + ACR_IMAGE)
     site = _thin_site(tmp_path, ("nothing-left-out",))
     proc = _mlrelease(site, root, "check")
-    assert "ok: python-semantic-release (version, release)" in proc.stdout, proc.stdout
-    assert "ok: twine (publish wheels)" in proc.stdout
+    assert "ok: twine (publish wheels)" in proc.stdout, proc.stdout
     assert "ok: azure-identity (Azure targets)" in proc.stdout
     assert "azure-identity is not installed" not in proc.stdout
 
 
-def test_a_psr_pin_other_than_the_installed_one_is_a_warning(tmp_path: Path) -> None:
+def test_a_psr_pin_other_than_the_followed_one_is_a_warning(
+    bare_site: Path, tmp_path: Path
+) -> None:
+    """PSR's rules are built in: a pin of another PSR release changes nothing, and check says so
+    (PSR itself is not installed in the environment)."""
     pin = '\n[tool.mlrelease.tools]\npython-semantic-release = "9.21.1"\n'
     root = _project(tmp_path, pin)
-    site = _thin_site(tmp_path, ("nothing-left-out",))
-    proc = _mlrelease(site, root, "check")
-    installed = DEFAULT_TOOLS["python-semantic-release"]
+    proc = _mlrelease(bare_site, root, "check")
+    follows = DEFAULT_TOOLS["python-semantic-release"]
     assert (
-        "warning: tool.mlrelease.tools.python-semantic-release wants ==9.21.1 but "
-        f"{installed} is installed with mlrelease, and that one runs"
+        "warning: tool.mlrelease.tools.python-semantic-release wants ==9.21.1, but mlrelease "
+        f"computes the version with python-semantic-release {follows}'s rules, built in: the pin "
+        "has no effect"
     ) in proc.stdout, proc.stdout
-    assert "pip install 'python-semantic-release==9.21.1'" in proc.stdout
+    assert (
+        f"remove tool.mlrelease.tools.python-semantic-release (or write {follows})" in proc.stdout
+    )
     (tmp_path / "same").mkdir()
-    same = _project(tmp_path / "same", pin.replace("9.21.1", installed))
-    assert "tools.python-semantic-release" not in _mlrelease(site, same, "check").stdout
+    same = _project(tmp_path / "same", pin.replace("9.21.1", follows))
+    assert "tools.python-semantic-release" not in _mlrelease(bare_site, same, "check").stdout
 
 
 @pytest.mark.parametrize(

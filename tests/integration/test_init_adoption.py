@@ -573,8 +573,14 @@ def test_wheel_install_adopts_flit_version_module_and_calendar_tags_green(
         for session in ("lint", "tests-3.11", "build"):
             assert f"* {session}: success" in proc.stdout, (root.name, session)
         assert list((root / "dist").glob(f"{wheel}*.whl")), root.name
-        status = git(root, "status", "--porcelain")
-        assert status == "", status  # nothing left in the repository (egg-info, reports aside)
+        # nothing left in the repository (egg-info, reports aside); the __pycache__ that Python
+        # writes on import (nox's noxfile, pytest's tests) are Python's own, as without mlrelease
+        status = [
+            line
+            for line in git(root, "status", "--porcelain").splitlines()
+            if not line.rstrip("/").endswith("__pycache__")
+        ]
+        assert status == [], status
 
     # the repository's own test fails: the report says so, and blames no coverage floor
     test = calver / "tests" / "test_week.py"

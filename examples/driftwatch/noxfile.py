@@ -1,5 +1,6 @@
 # /// script
 # dependencies = ["nox>=2025.10", "mlrelease"]
+# tool.nox.script-venv-backend = "virtualenv"
 # ///
 import noxsessions
 

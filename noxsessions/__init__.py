@@ -97,7 +97,8 @@ def _locked_constraints(session: nox.Session, plan: StagePlan, project: Project)
     uv = find_uv()
     if uv is None:
         session.warn(
-            "uv.lock is not used: no working uv to export it (mlrelease installs uv: reinstall mlrelease in the environment nox runs from)"
+            "uv.lock is not used: no working uv to export it (mlrelease installs uv: reinstall "
+            "mlrelease in the environment nox runs from)"
         )
         return []
     exported = session.run_install(*export_argv(uv, plan.install), silent=True, external=True)

@@ -9,7 +9,8 @@ use become uv's environment (:func:`carry_over`), read the way pip reads them:
 - files, later ones winning: the global ``pip.conf`` files (``$XDG_CONFIG_DIRS/pip/pip.conf``,
   ``/etc/pip.conf``), the user's (``~/.pip/pip.conf``, ``$XDG_CONFIG_HOME/pip/pip.conf``), the
   environment's (``sys.prefix/pip.conf``), then ``PIP_CONFIG_FILE`` (which, when it exists, replaces
-  the user's files; ``os.devnull`` turns every file off); in each, ``[install]`` over ``[global]``;
+  the user's files; ``os.devnull`` turns every file off); any file's ``[install]`` over every
+  ``[global]``;
 - then the ``PIP_*`` variables over every file.
 
 uv's own settings win: when a ``UV_*`` index variable or a ``uv.toml`` (or ``[tool.uv]``) names an
@@ -102,13 +103,17 @@ def pip_settings(
 ) -> dict[str, str]:
     """The index settings ``pip install`` would use: :data:`KEYS` -> value (missing: unset)."""
     found: dict[str, str] = {}
+    parsers = []
     for path in _config_files(environ, prefix, etc):
         parser = configparser.RawConfigParser()
         try:
             parser.read(path, encoding="utf-8")
         except (configparser.Error, OSError, UnicodeDecodeError):
             continue  # pip would stop on it; uv is not the place to report a broken pip.conf
-        for section in ("global", "install"):
+        parsers.append(parser)
+    # As pip orders them: every file's [global], then every file's [install], later files winning.
+    for section in ("global", "install"):
+        for parser in parsers:
             if parser.has_section(section):
                 for key in KEYS:
                     for spelling in (key, key.replace("-", "_")):

@@ -99,6 +99,13 @@ def test_precedence_files_then_install_section_then_variables(tmp_path: Path) ->
         "[global]\nindex-url = https://site/\n[install]\nindex_url = https://site-install/\n",
     )
     assert settings(tmp_path, env)["index-url"] == "https://site-install/"
+    # pip takes every [install] after every [global]: an earlier file's [install] still wins
+    write(tmp_path / "prefix" / "pip.conf", "[global]\nindex-url = https://site/\n")
+    write(
+        Path(env["XDG_CONFIG_HOME"]) / "pip" / "pip.conf",
+        "[install]\nindex-url = https://user-install/\n",
+    )
+    assert settings(tmp_path, env)["index-url"] == "https://user-install/"
     env["PIP_INDEX_URL"] = "https://variable/"
     assert settings(tmp_path, env)["index-url"] == "https://variable/"
 

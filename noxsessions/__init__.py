@@ -238,7 +238,10 @@ def _use_working_uv() -> str | None:
 
     uv, carry = session_uv()
     if carry.blocked:
-        session_support.note(f"nox: the sessions install with pip, not uv: {carry.blocked}")
+        session_support.note(
+            f"nox: the sessions install with pip, not uv: {carry.blocked} (to use uv, give it "
+            "the index itself: UV_INDEX_URL or a uv.toml; `mlrelease doctor` shows what it follows)"
+        )
     if uv is None:
         return None
     for name, value in carry.env.items():

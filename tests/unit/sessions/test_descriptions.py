@@ -72,9 +72,9 @@ def test_the_sessions_installer_follows_pips_settings(
         noxsessions.register(root=tmp_path)
         if "PIP_NO_INDEX" in pip:
             assert nox.options.default_venv_backend == "virtualenv"
-            assert "nox: the sessions install with pip, not uv: pip's settings say no-index" in (
-                capsys.readouterr().err
-            )
+            err = capsys.readouterr().err
+            assert "nox: the sessions install with pip, not uv: pip's settings say no-index" in err
+            assert "to use uv, give it the index itself: UV_INDEX_URL or a uv.toml" in err
             assert "UV_INDEX_URL" not in os.environ
         else:
             assert nox.options.default_venv_backend == "uv|virtualenv"
